@@ -1,0 +1,1 @@
+//! Lab 3: the key/value service on Raft (not yet built).

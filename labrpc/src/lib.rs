@@ -1,0 +1,1 @@
+//! The simulated network (not yet built).
