@@ -1,1 +1,23 @@
-//! The simulated network (not yet built).
+//! labrpc: the simulated network and the simulation runtime every lab runs on.
+//!
+//! - [`sim`]: one seed fixes a run. A paused-clock tokio runtime, the one seeded random
+//!   generator, panic capture for spawned tasks, the run's event digest.
+//! - [`Network`], [`ClientEnd`], [`Server`]: the course's labrpc, with its semantics for
+//!   disconnection, unreliability, reordering, long delays and deleted servers.
+//! - [`service!`]: declare a service's methods once; get a typed client and a dispatcher.
+//! - [`codec`]: serde + bincode, on every call.
+//!
+//! labrpc knows nothing of Raft or any lab: it sits at the bottom of the layering.
+
+pub mod codec;
+mod digest;
+mod error;
+mod network;
+mod server;
+pub mod service;
+pub mod sim;
+
+pub use digest::Digest;
+pub use error::RpcError;
+pub use network::{ClientEnd, Network};
+pub use server::{BoxFuture, Server, Service};

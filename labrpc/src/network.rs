@@ -1,0 +1,419 @@
+//! The simulated network, with the course's labrpc semantics.
+//!
+//! A [`Network`] holds named client ends and named servers. An end is directional: one sender
+//! to one server. The tester wires ends to servers, enables and disables ends ("disconnecting"
+//! a peer disables every end it owns and every end pointing at it), makes the network
+//! unreliable, turns on long reordering of replies and long delays for unreachable calls, and
+//! deletes servers. Every call's arguments and reply are encoded, counted and recorded in the
+//! run's digest. The fate of one call, step by step (see `ClientEnd::call_raw`):
+//!
+//! 1. count the call and its request bytes (even if it goes nowhere);
+//! 2. unreachable (end disabled or unconnected, server absent): fail after a random delay,
+//!    0–7 s with long delays on, else 0–100 ms;
+//! 3. unreliable: wait 0–26 ms, then drop the request with probability 1/10;
+//! 4. run the handler in its own task; give up as soon as the server is deleted or replaced or
+//!    the end disabled (the handler keeps running, as a Go goroutine would);
+//! 5. a reply from a server that has since died is never delivered; unreliable: drop the reply
+//!    with probability 1/10; long reordering: hold it back 200–2200 ms with probability 2/3;
+//! 6. deliver, counting the reply's bytes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::sim::{self, Sim};
+use crate::{codec, RpcError, Server};
+
+/// The course's constants.
+const SHORT_DELAY_MAX_MS: u64 = 27; // unreliable: uniform 0..27 ms before delivery
+const DROP_PER_MILLE: u64 = 100; // unreliable: drop 100/1000 requests and 100/1000 replies
+const UNREACHABLE_LONG_MS: u64 = 7000; // long delays: fail after 0..7000 ms
+const UNREACHABLE_SHORT_MS: u64 = 100; // otherwise after 0..100 ms
+
+/// A simulated network. Cheap to clone; clones share the network.
+#[derive(Clone)]
+pub struct Network {
+    inner: Arc<NetInner>,
+}
+
+struct NetInner {
+    sim: Sim,
+    state: Mutex<NetState>,
+    /// Bumped on every change that can strand a pending call (a server deleted or replaced, an
+    /// end disabled or rewired, cleanup), so waiting calls re-check their route at once.
+    topology: watch::Sender<u64>,
+    total_count: AtomicU64,
+    total_bytes: AtomicU64,
+}
+
+#[derive(Default)]
+struct NetState {
+    reliable: bool,
+    long_delays: bool,
+    long_reordering: bool,
+    closed: bool,
+    // Only looked up by name, never iterated: order cannot leak into the run.
+    ends: HashMap<Arc<str>, EndState>,
+    servers: HashMap<Arc<str>, Arc<Server>>,
+}
+
+struct EndState {
+    enabled: bool,
+    server: Option<Arc<str>>,
+}
+
+/// The switches in force when a call was sent; they govern the whole call.
+#[derive(Clone, Copy)]
+struct Switches {
+    reliable: bool,
+    long_delays: bool,
+    long_reordering: bool,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network::new()
+    }
+}
+
+impl Network {
+    /// A new network in the current simulation: reliable, no long delays, no reordering.
+    pub fn new() -> Network {
+        Network {
+            inner: Arc::new(NetInner {
+                sim: sim::current(),
+                state: Mutex::new(NetState {
+                    reliable: true,
+                    ..NetState::default()
+                }),
+                topology: watch::Sender::new(0),
+                total_count: AtomicU64::new(0),
+                total_bytes: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Reliable: no delays, no drops. Unreliable: short random delays, 10% of requests and 10%
+    /// of replies dropped.
+    pub fn set_reliable(&self, yes: bool) {
+        self.inner.state.lock().unwrap().reliable = yes;
+    }
+
+    /// Calls to unreachable servers fail after up to 7 s instead of up to 100 ms.
+    pub fn set_long_delays(&self, yes: bool) {
+        self.inner.state.lock().unwrap().long_delays = yes;
+    }
+
+    /// Two replies in three are held back 200–2200 ms, so replies arrive out of order.
+    pub fn set_long_reordering(&self, yes: bool) {
+        self.inner.state.lock().unwrap().long_reordering = yes;
+    }
+
+    /// A new client end, disabled and unconnected.
+    pub fn make_end(&self, name: impl Into<String>) -> ClientEnd {
+        let name: Arc<str> = name.into().into();
+        let mut state = self.inner.state.lock().unwrap();
+        assert!(
+            !state.ends.contains_key(&name),
+            "labrpc: client end {name:?} already exists"
+        );
+        state.ends.insert(
+            name.clone(),
+            EndState {
+                enabled: false,
+                server: None,
+            },
+        );
+        ClientEnd {
+            name,
+            net: self.clone(),
+        }
+    }
+
+    /// Adds a server under `name`, replacing (and so killing) any server of that name.
+    pub fn add_server(&self, name: impl Into<String>, server: Server) {
+        let name: Arc<str> = name.into().into();
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .servers
+            .insert(name, Arc::new(server));
+        self.topology_changed();
+    }
+
+    /// Deletes a server: its pending calls fail, and none of its replies is delivered.
+    pub fn delete_server(&self, name: &str) {
+        self.inner.state.lock().unwrap().servers.remove(name);
+        self.topology_changed();
+    }
+
+    /// Points an end at a server (which need not exist yet).
+    pub fn connect(&self, end: &str, server: &str) {
+        let mut state = self.inner.state.lock().unwrap();
+        let end = state
+            .ends
+            .get_mut(end)
+            .unwrap_or_else(|| panic!("labrpc: no client end {end:?}"));
+        end.server = Some(server.into());
+        drop(state);
+        self.topology_changed();
+    }
+
+    /// Enables or disables an end. A disabled end's calls go nowhere.
+    pub fn enable(&self, end: &str, enabled: bool) {
+        let mut state = self.inner.state.lock().unwrap();
+        let end = state
+            .ends
+            .get_mut(end)
+            .unwrap_or_else(|| panic!("labrpc: no client end {end:?}"));
+        end.enabled = enabled;
+        drop(state);
+        self.topology_changed();
+    }
+
+    /// Requests that reached server `name`'s dispatch (0 for an unknown server).
+    pub fn count(&self, name: &str) -> u64 {
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .servers
+            .get(name)
+            .map_or(0, |s| s.count())
+    }
+
+    /// Every call sent on this network, delivered or not.
+    pub fn total_count(&self) -> u64 {
+        self.inner.total_count.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of every request sent and every reply delivered.
+    pub fn total_bytes(&self) -> u64 {
+        self.inner.total_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Shuts the network down: pending and future calls fail at once.
+    pub fn cleanup(&self) {
+        self.inner.state.lock().unwrap().closed = true;
+        self.topology_changed();
+    }
+
+    fn topology_changed(&self) {
+        self.inner
+            .topology
+            .send_modify(|generation| *generation += 1);
+    }
+
+    /// The switches now, and the server `end` reaches, if it reaches one.
+    fn route(&self, end: &str) -> (Switches, Option<(Arc<str>, Arc<Server>)>) {
+        let state = self.inner.state.lock().unwrap();
+        let switches = Switches {
+            reliable: state.reliable,
+            long_delays: state.long_delays,
+            long_reordering: state.long_reordering,
+        };
+        let target = match state.ends.get(end) {
+            Some(EndState {
+                enabled: true,
+                server: Some(name),
+            }) if !state.closed => state
+                .servers
+                .get(name)
+                .map(|server| (name.clone(), server.clone())),
+            _ => None,
+        };
+        (switches, target)
+    }
+
+    /// Whether `end` still reaches this very server (not a replacement of the same name).
+    fn still_reaches(&self, end: &str, server: &Arc<Server>) -> bool {
+        match self.route(end).1 {
+            Some((_, now)) => Arc::ptr_eq(&now, server),
+            None => false,
+        }
+    }
+
+    fn per_mille(&self, threshold: u64) -> bool {
+        self.inner
+            .sim
+            .with_rng(|rng| rand::Rng::random_range(rng, 0..1000))
+            < threshold
+    }
+
+    fn random_ms(&self, below: u64) -> Duration {
+        Duration::from_millis(
+            self.inner
+                .sim
+                .with_rng(|rng| rand::Rng::random_range(rng, 0..below)),
+        )
+    }
+
+    /// The long-reordering hold-back: 200 + rand[0, rand[0, 2000]] ms, skewed low.
+    fn reorder_delay(&self) -> Option<Duration> {
+        self.inner.sim.with_rng(|rng| {
+            use rand::Rng;
+            if rng.random_range(0..900) < 600 {
+                let upper = rng.random_range(0..2000u64);
+                Some(Duration::from_millis(200 + rng.random_range(0..=upper)))
+            } else {
+                None
+            }
+        })
+    }
+}
+
+/// What became of a call, for the digest and the trace.
+#[derive(Clone, Copy)]
+enum Fate {
+    Sent,
+    Unreachable,
+    RequestDropped,
+    ServerGone,
+    ReplyDropped,
+    Delivered,
+    Failed,
+}
+
+impl Fate {
+    fn as_str(self) -> &'static str {
+        match self {
+            Fate::Sent => "send",
+            Fate::Unreachable => "unreachable",
+            Fate::RequestDropped => "drop-request",
+            Fate::ServerGone => "server-gone",
+            Fate::ReplyDropped => "drop-reply",
+            Fate::Delivered => "deliver",
+            Fate::Failed => "failed",
+        }
+    }
+}
+
+/// One sender's end of a link to one server.
+#[derive(Clone)]
+pub struct ClientEnd {
+    name: Arc<str>,
+    net: Network,
+}
+
+impl ClientEnd {
+    /// The end's name on the network.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Calls `method` ("Service.method") with typed arguments and reply. Labs use the typed
+    /// clients the [`service!`](crate::service) macro generates rather than this.
+    pub async fn call<A, R>(&self, method: &'static str, args: &A) -> Result<R, RpcError>
+    where
+        A: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        let request = codec::encode(args)?;
+        let reply = self.call_raw(method, request).await?;
+        codec::decode(&reply)
+    }
+
+    /// Calls `method` with encoded arguments; returns the encoded reply. Never hangs unless the
+    /// handler itself never returns on a live server.
+    pub async fn call_raw(
+        &self,
+        method: &'static str,
+        request: Vec<u8>,
+    ) -> Result<Vec<u8>, RpcError> {
+        let net = &self.net;
+        let inner = &net.inner;
+        inner.total_count.fetch_add(1, Ordering::Relaxed);
+        inner
+            .total_bytes
+            .fetch_add(request.len() as u64, Ordering::Relaxed);
+        let (switches, target) = net.route(&self.name);
+        let to = target.as_ref().map_or("", |(name, _)| &**name);
+        self.record(Fate::Sent, to, method, request.len());
+
+        let Some((server_name, server)) = target else {
+            let below = if switches.long_delays {
+                UNREACHABLE_LONG_MS
+            } else {
+                UNREACHABLE_SHORT_MS
+            };
+            tokio::time::sleep(net.random_ms(below)).await;
+            self.record(Fate::Unreachable, "", method, 0);
+            return Err(RpcError::Lost);
+        };
+
+        if !switches.reliable {
+            tokio::time::sleep(net.random_ms(SHORT_DELAY_MAX_MS)).await;
+            if net.per_mille(DROP_PER_MILLE) {
+                self.record(Fate::RequestDropped, &server_name, method, 0);
+                return Err(RpcError::Lost);
+            }
+        }
+
+        // The handler runs in a task of its own: if this call gives up, it runs on regardless.
+        let mut handler = sim::spawn(server.dispatch(method, request));
+        let mut topology = inner.topology.subscribe();
+        let reply = loop {
+            if !net.still_reaches(&self.name, &server) {
+                self.record(Fate::ServerGone, &server_name, method, 0);
+                return Err(RpcError::Lost);
+            }
+            tokio::select! {
+                biased;
+                outcome = &mut handler => break outcome.unwrap_or(Err(RpcError::Lost)),
+                _ = topology.changed() => {}
+            }
+        };
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(error) => {
+                self.record(Fate::Failed, &server_name, method, 0);
+                return Err(error);
+            }
+        };
+        // A server deleted while handling never produces a positive reply: its state may have
+        // gone into a persister that has since been superseded.
+        if !net.still_reaches(&self.name, &server) {
+            self.record(Fate::ServerGone, &server_name, method, 0);
+            return Err(RpcError::Lost);
+        }
+        if !switches.reliable && net.per_mille(DROP_PER_MILLE) {
+            self.record(Fate::ReplyDropped, &server_name, method, 0);
+            return Err(RpcError::Lost);
+        }
+        if switches.long_reordering {
+            if let Some(delay) = net.reorder_delay() {
+                tokio::time::sleep(delay).await;
+            }
+        }
+        inner
+            .total_bytes
+            .fetch_add(reply.len() as u64, Ordering::Relaxed);
+        self.record(Fate::Delivered, &server_name, method, reply.len());
+        Ok(reply)
+    }
+
+    fn record(&self, fate: Fate, to: &str, method: &str, size: usize) {
+        let sim = &self.net.inner.sim;
+        sim.record(&[
+            fate.as_str().as_bytes(),
+            self.name.as_bytes(),
+            to.as_bytes(),
+            method.as_bytes(),
+            &(size as u64).to_le_bytes(),
+        ]);
+        tracing::trace!(
+            target: "labrpc",
+            topic = fate.as_str(),
+            from = &*self.name,
+            to,
+            method,
+            bytes = size,
+        );
+    }
+}

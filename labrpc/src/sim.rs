@@ -1,0 +1,295 @@
+//! The simulation runtime: one seed, one tokio runtime, one random generator.
+//!
+//! A test runs every server, client and the network inside one tokio runtime. By default the
+//! runtime is current-thread with a paused clock: time only moves when every task is idle, and
+//! then jumps straight to the next timer, so thirty simulated seconds cost milliseconds. The
+//! runtime's own random choices (which `select!` branch goes first) are seeded, and every other
+//! random choice of the run — the network's drops and delays, Raft's election timeouts, a test's
+//! choice of victim — comes from [`Sim`]'s one seeded generator. Same seed, same code: same run.
+//!
+//! Code running inside a simulation reaches it through [`current`] (or the shortcuts
+//! [`random_range`], [`random_bool`], [`now`], [`spawn`]), so labs keep the course's signatures
+//! (`Raft::new(peers, me, persister, apply_tx)`) without threading a handle through every call.
+//! The handle lives in a thread-local that [`run`] sets on every thread of the runtime.
+//!
+//! `realtime = true` (the harness sets it from `LAB_REALTIME=1`) runs the same future on a
+//! multi-threaded runtime against the wall clock instead, to shake out what one thread hides.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use tokio::runtime::{Builder, RngSeed, UnhandledPanic};
+use tokio::sync::Notify;
+
+use crate::digest::Digest;
+
+/// A handle on the running simulation. Cheap to clone.
+#[derive(Clone)]
+pub struct Sim {
+    inner: Arc<SimInner>,
+}
+
+struct SimInner {
+    seed: u64,
+    realtime: bool,
+    rng: Mutex<SmallRng>,
+    digest: Mutex<Digest>,
+    /// Simulated time zero; set when the runtime starts, because a paused clock only exists
+    /// inside its runtime.
+    start: Mutex<Option<tokio::time::Instant>>,
+    /// The first failure reported by a spawned task (a panic or an explicit [`Sim::fail`]).
+    failure: Mutex<Option<String>>,
+    failed: Notify,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Sim>> = const { RefCell::new(None) };
+}
+
+/// The simulation this thread is running, if any.
+pub fn try_current() -> Option<Sim> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// The simulation this thread is running.
+///
+/// # Panics
+/// Outside [`run`]: lab code only runs inside a simulation, so this is a programming error.
+pub fn current() -> Sim {
+    try_current()
+        .expect("labrpc::sim::current() called outside a simulation (use labrpc::sim::run)")
+}
+
+/// Simulated time since the run started (wall time in realtime mode).
+pub fn now() -> Duration {
+    current().elapsed()
+}
+
+/// A uniformly random value in `range`, from the simulation's seeded generator.
+pub fn random_range<T, R>(range: R) -> T
+where
+    T: rand::distr::uniform::SampleUniform,
+    R: rand::distr::uniform::SampleRange<T>,
+{
+    current().with_rng(|rng| rng.random_range(range))
+}
+
+/// `true` with probability `p`, from the simulation's seeded generator.
+pub fn random_bool(p: f64) -> bool {
+    current().with_rng(|rng| rng.random_bool(p))
+}
+
+/// Spawns a task on the simulation's runtime. A panic in it fails the whole test (as a
+/// `log.Fatalf` in a Go tester goroutine kills the test binary) instead of vanishing.
+pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let sim = current();
+    tokio::spawn(FailOnPanic { sim, future })
+}
+
+impl Sim {
+    fn new(seed: u64, realtime: bool) -> Sim {
+        Sim {
+            inner: Arc::new(SimInner {
+                seed,
+                realtime,
+                rng: Mutex::new(SmallRng::seed_from_u64(seed)),
+                digest: Mutex::new(Digest::new()),
+                start: Mutex::new(None),
+                failure: Mutex::new(None),
+                failed: Notify::new(),
+            }),
+        }
+    }
+
+    /// The seed this run was started with.
+    pub fn seed(&self) -> u64 {
+        self.inner.seed
+    }
+
+    /// Whether this run is on the wall clock rather than the simulated one.
+    pub fn is_realtime(&self) -> bool {
+        self.inner.realtime
+    }
+
+    /// Runs `f` with the simulation's random generator.
+    pub fn with_rng<T>(&self, f: impl FnOnce(&mut SmallRng) -> T) -> T {
+        f(&mut self.inner.rng.lock().unwrap())
+    }
+
+    /// Time since the run started.
+    pub fn elapsed(&self) -> Duration {
+        match *self.inner.start.lock().unwrap() {
+            Some(start) => tokio::time::Instant::now().saturating_duration_since(start),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// Adds one event to the run's digest.
+    pub(crate) fn record(&self, event: &[&[u8]]) {
+        let elapsed = self.elapsed().as_nanos() as u64;
+        let mut digest = self.inner.digest.lock().unwrap();
+        digest.add(&elapsed.to_le_bytes());
+        for field in event {
+            digest.add(field);
+        }
+    }
+
+    /// The digest of every network event so far, as 16 hex digits.
+    pub fn digest(&self) -> String {
+        self.inner.digest.lock().unwrap().hex()
+    }
+
+    /// Marks the run failed with `message`; [`run`] returns it as the run's failure. Only the
+    /// first failure is kept: later ones are usually consequences of it.
+    pub fn fail(&self, message: String) {
+        let mut failure = self.inner.failure.lock().unwrap();
+        if failure.is_none() {
+            *failure = Some(message);
+        }
+        drop(failure);
+        self.inner.failed.notify_one();
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.inner.failure.lock().unwrap().clone()
+    }
+}
+
+/// Why a run did not complete.
+#[derive(Debug, Clone)]
+pub enum RunError {
+    /// The test's own future panicked (an assertion failed); the payload's message.
+    Panicked(String),
+    /// A spawned task panicked or called [`Sim::fail`].
+    Failed(String),
+    /// The run went past its time budget.
+    TimedOut(Duration),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Panicked(m) | RunError::Failed(m) => f.write_str(m),
+            RunError::TimedOut(budget) => write!(
+                f,
+                "the test ran past its time budget of {:.0} s (simulated) without finishing",
+                budget.as_secs_f64()
+            ),
+        }
+    }
+}
+
+/// Runs `body` as one simulation with the given seed, stopping it when `budget` (simulated
+/// time) runs out. Returns the handle (for the seed and digest) and the outcome.
+pub fn run<F, Fut>(
+    seed: u64,
+    realtime: bool,
+    budget: Duration,
+    body: F,
+) -> (Sim, Result<Fut::Output, RunError>)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future,
+{
+    let sim = Sim::new(seed, realtime);
+    let runtime = if realtime {
+        let on_start = sim.clone();
+        Builder::new_multi_thread()
+            .enable_all()
+            .on_thread_start(move || set_current(Some(on_start.clone())))
+            .on_thread_stop(|| set_current(None))
+            .build()
+    } else {
+        Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .rng_seed(RngSeed::from_bytes(&seed.to_le_bytes()))
+            // A tokio::spawn'ed task that panics (one not started through `spawn` above)
+            // still fails the run rather than vanishing.
+            .unhandled_panic(UnhandledPanic::ShutdownRuntime)
+            .build()
+    }
+    .expect("cannot build the tokio runtime");
+
+    set_current(Some(sim.clone()));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            *sim.inner.start.lock().unwrap() = Some(tokio::time::Instant::now());
+            let failed = sim.inner.failed.notified();
+            tokio::pin!(failed);
+            failed.as_mut().enable();
+            if let Some(message) = sim.failure() {
+                return Err(RunError::Failed(message));
+            }
+            tokio::select! {
+                biased;
+                _ = failed => Err(RunError::Failed(sim.failure().unwrap_or_default())),
+                outcome = tokio::time::timeout(budget, body()) => outcome.map_err(|_| RunError::TimedOut(budget)),
+            }
+        })
+    }));
+    // Dropping the runtime drops every task still alive; keep the handle reachable for their
+    // destructors until then.
+    drop(runtime);
+    set_current(None);
+    let outcome = match outcome {
+        Ok(result) => result,
+        Err(payload) => Err(sim
+            .failure()
+            .map(RunError::Failed)
+            .unwrap_or_else(|| RunError::Panicked(panic_message(&*payload)))),
+    };
+    (sim, outcome)
+}
+
+fn set_current(sim: Option<Sim>) {
+    CURRENT.with(|c| *c.borrow_mut() = sim);
+}
+
+/// The text of a panic payload (`panic!` with a literal or with format arguments).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a task panicked with a non-string payload".to_string()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Wraps a spawned future: a panic while polling it is reported to the simulation.
+    struct FailOnPanic<F> {
+        sim: Sim,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for FailOnPanic<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let future = this.future;
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => {
+                this.sim.fail(panic_message(&*payload));
+                // The task is dead; it never completes, and the run is ending.
+                Poll::Pending
+            }
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! The course's labrpc tests (src/labrpc/test_test.go), ported, plus tests of what this port
+//! adds: decode errors and determinism.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{connected_end, junk, setup, JunkArgs};
+use harness::report;
+use labrpc::{sim, RpcError};
+use tokio::time::Instant;
+
+const BUDGET: Duration = Duration::from_secs(120);
+
+/// Runs a test body, printing the course-style header and result line.
+fn labrpc_test<F, Fut>(title: &str, body: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    harness::run_test(BUDGET, || async move {
+        report::begin("labrpc", title);
+        let start = Instant::now();
+        body().await;
+        report::passed(start.elapsed());
+    });
+}
+
+#[test]
+fn basic() {
+    labrpc_test("basic", || async {
+        let (_net, _js, client) = setup();
+        assert_eq!(client.handler2(&111).await.unwrap(), "handler2-111");
+        assert_eq!(client.handler1(&"9099".to_string()).await.unwrap(), 9099);
+    });
+}
+
+#[test]
+fn types() {
+    labrpc_test("struct arguments and replies", || async {
+        let (_net, _js, client) = setup();
+        let reply = client.handler4(&JunkArgs { x: 7 }).await.unwrap();
+        assert_eq!(reply.x, "pointer");
+    });
+}
+
+#[test]
+fn disconnect() {
+    labrpc_test("disabled end gets no reply", || async {
+        let (net, js, client) = setup();
+        net.enable("end1-99", false);
+        assert_eq!(client.handler2(&111).await, Err(RpcError::Lost));
+        assert!(
+            js.log2.lock().unwrap().is_empty(),
+            "a disabled end delivered a call"
+        );
+        net.enable("end1-99", true);
+        assert_eq!(client.handler1(&"9099".to_string()).await.unwrap(), 9099);
+    });
+}
+
+#[test]
+fn counts() {
+    labrpc_test("per-server RPC counts", || async {
+        let (net, _js, client) = setup();
+        for i in 0..17 {
+            assert_eq!(client.handler2(&i).await.unwrap(), format!("handler2-{i}"));
+        }
+        assert_eq!(net.count("server99"), 17);
+        assert_eq!(net.total_count(), 17);
+    });
+}
+
+#[test]
+fn bytes() {
+    labrpc_test("byte counts", || async {
+        let (net, _js, client) = setup();
+        let mut args = "x".repeat(71);
+        args = format!("{args}{args}");
+        args = format!("{args}{args}"); // 284 characters, as in the course's test
+        for _ in 0..17 {
+            assert_eq!(client.handler6(&args).await.unwrap(), 284);
+        }
+        let n = net.total_bytes();
+        assert!(
+            (4828..=6000).contains(&n),
+            "wrong byte count {n}, expected 4828..6000"
+        );
+        for _ in 0..17 {
+            assert_eq!(client.handler7(&107).await.unwrap(), "y".repeat(107));
+        }
+        let nn = net.total_bytes() - n;
+        assert!(
+            (1800..=2500).contains(&nn),
+            "wrong byte count {nn}, expected 1800..2500"
+        );
+    });
+}
+
+#[test]
+fn concurrent_many() {
+    labrpc_test("20 clients, 10 calls each", || async {
+        let (net, _js, _client) = setup();
+        let mut tasks = Vec::new();
+        for c in 0..20 {
+            let client = junk::Client::new(connected_end(&net, &format!("end-{c}")));
+            tasks.push(sim::spawn(async move {
+                let mut ok = 0;
+                for i in 0..10 {
+                    let arg = 100 * c + i;
+                    assert_eq!(
+                        client.handler2(&arg).await.unwrap(),
+                        format!("handler2-{arg}")
+                    );
+                    ok += 1;
+                }
+                ok
+            }));
+        }
+        let mut total = 0;
+        for task in tasks {
+            total += task.await.unwrap();
+        }
+        assert_eq!(total, 200);
+        assert_eq!(net.count("server99"), 200);
+    });
+}
+
+#[test]
+fn unreliable() {
+    labrpc_test(
+        "unreliable network: some calls fail, some succeed",
+        || async {
+            let (net, _js, _client) = setup();
+            net.set_reliable(false);
+            let mut tasks = Vec::new();
+            for c in 0..300 {
+                let client = junk::Client::new(connected_end(&net, &format!("end-{c}")));
+                tasks.push(sim::spawn(async move {
+                    match client.handler2(&c).await {
+                        Ok(reply) => {
+                            assert_eq!(reply, format!("handler2-{c}"));
+                            1
+                        }
+                        Err(_) => 0,
+                    }
+                }));
+            }
+            let mut total = 0;
+            for task in tasks {
+                total += task.await.unwrap();
+            }
+            assert!(
+                total != 300 && total != 0,
+                "{total} of 300 calls succeeded despite unreliable"
+            );
+            // About 81% should get through (90% of requests, then 90% of replies).
+            assert!(
+                (200..=280).contains(&total),
+                "{total} of 300 calls succeeded, expected about 243"
+            );
+        },
+    );
+}
+
+#[test]
+fn concurrent_one() {
+    labrpc_test("20 concurrent calls on one end", || async {
+        let (net, js, client) = setup();
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let client = client.clone();
+            tasks.push(sim::spawn(async move {
+                client.handler2(&(100 + i)).await.unwrap()
+            }));
+        }
+        for (i, task) in tasks.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap(), format!("handler2-{}", 100 + i));
+        }
+        assert_eq!(js.log2.lock().unwrap().len(), 20);
+        assert_eq!(net.count("server99"), 20);
+    });
+}
+
+#[test]
+fn regression1() {
+    labrpc_test(
+        "calls sent while disabled are not delivered after enable",
+        || async {
+            let (net, js, client) = setup();
+            net.enable("end1-99", false);
+            let mut tasks = Vec::new();
+            for i in 0..20 {
+                let client = client.clone();
+                tasks.push(sim::spawn(async move { client.handler2(&i).await }));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let t0 = Instant::now();
+            net.enable("end1-99", true);
+            assert_eq!(client.handler2(&99).await.unwrap(), "handler2-99");
+            let took = t0.elapsed();
+            assert!(
+                took <= Duration::from_millis(30),
+                "call took too long ({took:?}) after enable"
+            );
+            for task in tasks {
+                assert_eq!(task.await.unwrap(), Err(RpcError::Lost));
+            }
+            assert_eq!(
+                js.log2.lock().unwrap().len(),
+                1,
+                "wrong number of calls delivered"
+            );
+            assert_eq!(net.count("server99"), 1);
+        },
+    );
+}
+
+#[test]
+fn killed() {
+    labrpc_test("a call to a deleted server returns false", || async {
+        let (net, _js, client) = setup();
+        let call = sim::spawn(async move { client.handler3(&99).await });
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!call.is_finished(), "handler3 should not have returned yet");
+        net.delete_server("server99");
+        let outcome = tokio::time::timeout(Duration::from_millis(100), call).await;
+        match outcome {
+            Ok(result) => assert_eq!(
+                result.unwrap(),
+                Err(RpcError::Lost),
+                "handler3 returned despite delete"
+            ),
+            Err(_) => panic!("handler3 should return after delete_server"),
+        }
+    });
+}
+
+#[test]
+fn undecodable_messages_are_errors() {
+    labrpc_test(
+        "undecodable requests and replies are errors, not panics",
+        || async {
+            let (_net, js, client) = setup();
+            let garbage = vec![0xff; 9];
+            let outcome = client.end().call_raw("JunkServer.handler1", garbage).await;
+            assert!(
+                matches!(outcome, Err(RpcError::Decode(_))),
+                "got {outcome:?}"
+            );
+            assert!(
+                js.log1.lock().unwrap().is_empty(),
+                "a handler ran on garbage"
+            );
+            // A reply of the wrong type: handler2 answers a string, the caller expects a number.
+            let outcome: Result<u64, RpcError> =
+                client.end().call("JunkServer.handler2", &5i64).await;
+            assert!(
+                matches!(outcome, Err(RpcError::Decode(_))),
+                "got {outcome:?}"
+            );
+            let outcome: Result<i64, RpcError> =
+                client.end().call("JunkServer.nosuch", &5i64).await;
+            assert!(
+                matches!(outcome, Err(RpcError::UnknownMethod(_))),
+                "got {outcome:?}"
+            );
+            let outcome: Result<i64, RpcError> =
+                client.end().call("NoService.handler2", &5i64).await;
+            assert!(
+                matches!(outcome, Err(RpcError::UnknownMethod(_))),
+                "got {outcome:?}"
+            );
+        },
+    );
+}
+
+#[test]
+fn long_delays_bound_unreachable_calls() {
+    labrpc_test(
+        "unreachable calls fail within the course's delays",
+        || async {
+            let (net, _js, client) = setup();
+            net.enable("end1-99", false);
+            for long in [false, true] {
+                net.set_long_delays(long);
+                let bound = Duration::from_millis(if long { 7000 } else { 100 });
+                // 20 long-delay calls average 70 s: within the 120 s budget.
+                for i in 0..20 {
+                    let t0 = Instant::now();
+                    assert_eq!(client.handler2(&i).await, Err(RpcError::Lost));
+                    assert!(
+                        t0.elapsed() < bound,
+                        "an unreachable call took {:?}",
+                        t0.elapsed()
+                    );
+                }
+            }
+        },
+    );
+}
+
+#[test]
+fn long_reordering_reorders_replies() {
+    labrpc_test("long reordering delivers replies out of order", || async {
+        let (net, _js, client) = setup();
+        net.set_long_reordering(true);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        for i in 0..20i64 {
+            let client = client.clone();
+            let tx = tx.clone();
+            sim::spawn(async move {
+                let reply = client.handler2(&i).await.unwrap();
+                tx.send((i, reply)).unwrap();
+            });
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        drop(tx);
+        let mut order = Vec::new();
+        while let Some((i, reply)) = rx.recv().await {
+            assert_eq!(reply, format!("handler2-{i}"));
+            order.push(i);
+        }
+        assert_eq!(order.len(), 20);
+        assert!(
+            order.windows(2).any(|w| w[0] > w[1]),
+            "replies arrived in order: {order:?}"
+        );
+    });
+}
+
+/// A workload that exercises the network's randomness, for the determinism tests.
+async fn random_workload() {
+    let (net, _js, _client) = setup();
+    net.set_reliable(false);
+    net.set_long_reordering(true);
+    let mut tasks = Vec::new();
+    for c in 0..10 {
+        let client = junk::Client::new(connected_end(&net, &format!("end-{c}")));
+        tasks.push(sim::spawn(async move {
+            for i in 0..20 {
+                let _ = client.handler2(&i).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+fn digest_of(seed: u64) -> String {
+    let (sim, outcome) = sim::run(seed, false, BUDGET, random_workload);
+    outcome.unwrap();
+    println!("seed={} digest={}", sim.seed(), sim.digest());
+    sim.digest()
+}
+
+/// For tests about whole runs: they start their own simulations, with fixed seeds.
+fn runs_test(title: &str, body: impl FnOnce()) {
+    report::begin("labrpc", title);
+    body();
+    report::passed(Duration::ZERO);
+}
+
+#[test]
+fn same_seed_same_digest() {
+    runs_test("determinism: the same seed gives the same digest", || {
+        for seed in [1, 42, 0xdead_beef] {
+            assert_eq!(
+                digest_of(seed),
+                digest_of(seed),
+                "seed {seed} gave two different runs"
+            );
+        }
+    });
+}
+
+#[test]
+fn different_seed_different_digest() {
+    runs_test("determinism: another seed gives another digest", || {
+        assert_ne!(digest_of(1), digest_of(2));
+    });
+}
+
+#[test]
+fn simulated_time_is_free() {
+    runs_test("60 simulated seconds cost well under a second", || {
+        let wall = std::time::Instant::now();
+        let (_sim, outcome) = sim::run(7, false, BUDGET, || async {
+            let t0 = Instant::now();
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            assert!(t0.elapsed() >= Duration::from_secs(60));
+        });
+        outcome.unwrap();
+        let took = wall.elapsed();
+        assert!(
+            took < Duration::from_millis(500),
+            "60 simulated seconds took {took:?} of wall time"
+        );
+    });
+}
+
+#[test]
+fn budget_overrun_is_a_clear_failure() {
+    runs_test("a test past its budget fails instead of hanging", || {
+        let (_sim, outcome) = sim::run(7, false, Duration::from_secs(5), || async {
+            // Waits forever: nothing will ever be sent.
+            let (_tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+            rx.recv().await;
+        });
+        let error = outcome.unwrap_err();
+        assert!(matches!(error, sim::RunError::TimedOut(_)), "got {error:?}");
+        assert!(
+            error.to_string().contains("time budget"),
+            "unclear message: {error}"
+        );
+    });
+}
+
+#[test]
+fn a_panicking_task_fails_the_run() {
+    runs_test("a panic in a spawned task fails the run", || {
+        let (_sim, outcome) = sim::run(7, false, BUDGET, || async {
+            sim::spawn(async { panic!("checker found a bad apply") });
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        });
+        let error = outcome.unwrap_err();
+        assert!(
+            error.to_string().contains("checker found a bad apply"),
+            "got {error}"
+        );
+    });
+}
