@@ -67,6 +67,10 @@ struct EndState {
     server: Option<Arc<str>>,
 }
 
+/// A server as a call reaches it: its name and the very instance (a replacement of the same
+/// name is another server).
+type Target = (Arc<str>, Arc<Server>);
+
 /// The switches in force when a call was sent; they govern the whole call.
 #[derive(Clone, Copy)]
 struct Switches {
@@ -211,7 +215,7 @@ impl Network {
     }
 
     /// The switches now, and the server `end` reaches, if it reaches one.
-    fn route(&self, end: &str) -> (Switches, Option<(Arc<str>, Arc<Server>)>) {
+    fn route(&self, end: &str) -> (Switches, Option<Target>) {
         let state = self.inner.state.lock().unwrap();
         let switches = Switches {
             reliable: state.reliable,

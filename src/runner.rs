@@ -1,0 +1,234 @@
+//! Running tests: each run a process of its own, with its own seed, J at a time.
+//!
+//! A run is one test binary invoked for exactly one test (`--exact NAME`) with `LAB_SEED` set.
+//! Its output goes to a log file; the grader reads back the `seed=… digest=…` line and the
+//! course's `Passed --` line (simulated seconds) from it. Logs of passing runs are deleted,
+//! logs of failing runs are kept and listed in the summary.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use wait_timeout::ChildExt;
+
+use crate::discover::TestCase;
+
+/// A run that outlives this much wall time is killed and counted as failed.
+const WALL_LIMIT: Duration = Duration::from_secs(600);
+
+/// One run to do.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub test: TestCase,
+    pub seed: u64,
+}
+
+/// What one run did. Serialized with `--json`, read back by `merge`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub package: String,
+    pub test: String,
+    pub part: String,
+    pub seed: u64,
+    pub passed: bool,
+    /// Simulated seconds the test reported (wall seconds for Lab 1's real processes).
+    pub sim_secs: Option<f64>,
+    pub wall_secs: f64,
+    pub digest: Option<String>,
+    /// The saved output of a failing run.
+    pub log: Option<PathBuf>,
+    /// The first line that says why it failed.
+    pub reason: Option<String>,
+}
+
+impl RunResult {
+    /// The command that replays this run.
+    pub fn replay_command(&self) -> String {
+        format!(
+            "LAB_SEED={} cargo test --release -p {} {} -- --exact --nocapture",
+            self.seed, self.package, self.test
+        )
+    }
+}
+
+/// Runs every job, `jobs` at a time, with a progress bar; results in the jobs' order.
+pub fn run_all(jobs: Vec<Job>, parallel: usize, log_dir: &Path) -> Vec<RunResult> {
+    std::fs::create_dir_all(log_dir).unwrap_or_else(|e| {
+        eprintln!("grade: cannot create {}: {e}", log_dir.display());
+        std::process::exit(1);
+    });
+    let total = jobs.len();
+    let queue: Arc<Mutex<VecDeque<(usize, Job)>>> =
+        Arc::new(Mutex::new(jobs.into_iter().enumerate().collect()));
+    let results: Arc<Mutex<Vec<Option<RunResult>>>> = Arc::new(Mutex::new(vec![None; total]));
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40.cyan/blue} {pos}/{len} runs, {msg} [{elapsed_precise} < {eta}]",
+        )
+        .expect("valid template"),
+    );
+    bar.set_message("0 failed");
+    let failures = Arc::new(Mutex::new(0usize));
+    std::thread::scope(|scope| {
+        for _ in 0..parallel.max(1) {
+            let (queue, results, bar, failures) = (&queue, &results, &bar, &failures);
+            scope.spawn(move || loop {
+                let Some((index, job)) = queue.lock().unwrap().pop_front() else {
+                    break;
+                };
+                let result = run_one(&job, log_dir);
+                if !result.passed {
+                    let mut failed = failures.lock().unwrap();
+                    *failed += 1;
+                    bar.set_message(format!("{failed} failed"));
+                    bar.println(format!("FAIL {} seed={}", result.test, result.seed));
+                }
+                results.lock().unwrap()[index] = Some(result);
+                bar.inc(1);
+            });
+        }
+    });
+    bar.finish_and_clear();
+    Arc::try_unwrap(results)
+        .expect("workers are done")
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect()
+}
+
+/// Runs one test with one seed in its own process.
+fn run_one(job: &Job, log_dir: &Path) -> RunResult {
+    let test = &job.test;
+    let file_name = format!(
+        "{}-{}-{}.log",
+        test.package,
+        test.name.replace("::", "-"),
+        job.seed
+    );
+    let log_path = log_dir.join(file_name);
+    let started = Instant::now();
+    let (passed, mut reason) = match spawn_and_wait(job, &log_path) {
+        Ok(passed) => (passed, None),
+        Err(reason) => (false, Some(reason)),
+    };
+    let wall_secs = started.elapsed().as_secs_f64();
+    let output = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let (digest, sim_secs) = parse_output(&output);
+    if !passed && reason.is_none() {
+        reason = failure_reason(&output);
+    }
+    let log = if passed {
+        let _ = std::fs::remove_file(&log_path);
+        None
+    } else {
+        Some(log_path)
+    };
+    RunResult {
+        package: test.package.clone(),
+        test: test.name.clone(),
+        part: test.part(),
+        seed: job.seed,
+        passed,
+        sim_secs,
+        wall_secs,
+        digest,
+        log,
+        reason,
+    }
+}
+
+/// Starts the test's process with its output going to `log_path`; Ok(passed).
+fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<bool, String> {
+    let log =
+        File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    let log_err = log.try_clone().map_err(|e| e.to_string())?;
+    let mut child = Command::new(&job.test.binary)
+        .args(["--exact", &job.test.name, "--nocapture", "--test-threads=1"])
+        .env("LAB_SEED", job.seed.to_string())
+        .env("CARGO_PKG_NAME", &job.test.package)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", job.test.binary.display()))?;
+    match child.wait_timeout(WALL_LIMIT).map_err(|e| e.to_string())? {
+        Some(status) => Ok(status.success()),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!(
+                "killed after {} s of wall time",
+                WALL_LIMIT.as_secs()
+            ))
+        }
+    }
+}
+
+/// The digest and the simulated seconds a test printed, if it printed them.
+fn parse_output(output: &str) -> (Option<String>, Option<f64>) {
+    let mut digest = None;
+    let mut sim_secs = None;
+    for line in output.lines() {
+        if let Some(rest) = line.strip_prefix("seed=") {
+            digest = rest
+                .split_once(" digest=")
+                .map(|(_, d)| d.trim().to_string());
+        } else if let Some((_, rest)) = line.split_once("... Passed --") {
+            sim_secs = rest.split_whitespace().next().and_then(|t| t.parse().ok());
+        }
+    }
+    (digest, sim_secs)
+}
+
+/// The line of a failing run's output that best says why: the test's own failure line, or the
+/// panic message.
+fn failure_reason(output: &str) -> Option<String> {
+    let lines: Vec<&str> = output.lines().collect();
+    if let Some(line) = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with("... FAILED"))
+    {
+        return Some(
+            line.trim()
+                .trim_start_matches("... FAILED:")
+                .trim()
+                .to_string(),
+        );
+    }
+    lines
+        .iter()
+        .position(|l| l.contains("panicked at"))
+        .and_then(|i| lines.get(i + 1))
+        .map(|l| l.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_digest_and_simulated_seconds() {
+        let output = "Test (2A): initial election ...\n  ... Passed --   3.5  3   58   16840    0\nseed=7 digest=00ff\n";
+        assert_eq!(parse_output(output), (Some("00ff".into()), Some(3.5)));
+        assert_eq!(parse_output("nothing"), (None, None));
+    }
+
+    #[test]
+    fn finds_the_failure_reason() {
+        let output = "seed=1 digest=aa\n  ... FAILED: expected one leader, got none\nreplay: …\n";
+        assert_eq!(
+            failure_reason(output).as_deref(),
+            Some("expected one leader, got none")
+        );
+        let output = "thread 'x' panicked at src/a.rs:1:2:\nboom\n";
+        assert_eq!(failure_reason(output).as_deref(), Some("boom"));
+    }
+}

@@ -1,0 +1,118 @@
+//! The grader's closing report: a table per lab, then every failure with its replay command.
+
+use std::collections::BTreeMap;
+
+use crate::discover::LAB_PACKAGES;
+use crate::runner::RunResult;
+
+/// Per test: passed/total, median and max simulated seconds, median wall seconds.
+struct TestRow<'a> {
+    test: &'a str,
+    passed: usize,
+    total: usize,
+    sim: Vec<f64>,
+    wall: Vec<f64>,
+}
+
+/// Prints the tables and the failures; returns whether every run passed.
+pub fn print(results: &[RunResult]) -> bool {
+    // Group by package in lab order, tests in order of first appearance.
+    let mut by_package: BTreeMap<usize, Vec<TestRow>> = BTreeMap::new();
+    for result in results {
+        let lab = LAB_PACKAGES
+            .iter()
+            .position(|p| *p == result.package)
+            .unwrap_or(LAB_PACKAGES.len());
+        let rows = by_package.entry(lab).or_default();
+        let row = match rows.iter_mut().position(|r| r.test == result.test) {
+            Some(i) => &mut rows[i],
+            None => {
+                rows.push(TestRow {
+                    test: &result.test,
+                    passed: 0,
+                    total: 0,
+                    sim: vec![],
+                    wall: vec![],
+                });
+                rows.last_mut().unwrap()
+            }
+        };
+        row.total += 1;
+        row.passed += usize::from(result.passed);
+        row.sim.extend(result.sim_secs);
+        row.wall.push(result.wall_secs);
+    }
+    for (lab, rows) in &mut by_package {
+        let title = LAB_PACKAGES.get(*lab).map_or("other", |p| lab_title(p));
+        let width = rows.iter().map(|r| r.test.len()).max().unwrap_or(4).max(4);
+        println!("\n{title}");
+        println!(
+            "  {:width$}  {:>11}  {:>9}  {:>9}  {:>9}",
+            "test", "passed", "med sim s", "max sim s", "med wall s"
+        );
+        for row in rows.iter_mut() {
+            println!(
+                "  {:width$}  {:>11}  {:>9}  {:>9}  {:>9}",
+                row.test,
+                format!("{}/{}", row.passed, row.total),
+                fmt_secs(median(&mut row.sim)),
+                fmt_secs(row.sim.iter().cloned().reduce(f64::max)),
+                fmt_secs(median(&mut row.wall)),
+            );
+        }
+    }
+    let failures: Vec<&RunResult> = results.iter().filter(|r| !r.passed).collect();
+    let passed = results.len() - failures.len();
+    println!("\n{passed} passed, {} failed", failures.len());
+    if !failures.is_empty() {
+        println!("\nFailures:");
+        for failure in &failures {
+            println!(
+                "  {} seed={}: {}",
+                failure.test,
+                failure.seed,
+                failure.reason.as_deref().unwrap_or("failed")
+            );
+            println!("    replay: {}", failure.replay_command());
+            if let Some(log) = &failure.log {
+                println!("    output: {}", log.display());
+            }
+        }
+    }
+    failures.is_empty()
+}
+
+fn lab_title(package: &str) -> &'static str {
+    match package {
+        "labrpc" => "labrpc (the simulated network)",
+        "mapreduce" => "Lab 1: MapReduce",
+        "raft" => "Lab 2: Raft",
+        "kvraft" => "Lab 3: key/value service on Raft",
+        "shardkv" => "Lab 4: sharded key/value service",
+        _ => "other",
+    }
+}
+
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some(values[values.len() / 2])
+}
+
+fn fmt_secs(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".into(), |v| format!("{v:.2}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_and_even() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut [4.0, 1.0]), Some(4.0));
+        assert_eq!(median(&mut []), None);
+    }
+}
