@@ -1,0 +1,139 @@
+//! The key/value service of the kvraft and shardkv labs: Get, Put and Append on string keys.
+//!
+//! Matches the course's porcupine model: each key is independent (so the history is partitioned
+//! per key, in sorted key order) and starts as the empty string; Get returns the current value
+//! ("" if the key was never written), Put replaces it, Append concatenates to it.
+
+use crate::history::Operation;
+use crate::model::{Model, Partition};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A clerk call. The output of every call is a `String`: the value read for `Get`, ignored
+/// (conventionally empty) for `Put` and `Append`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KvInput {
+    Get { key: String },
+    Put { key: String, value: String },
+    Append { key: String, value: String },
+}
+
+impl KvInput {
+    /// `Get(key)`.
+    pub fn get(key: impl Into<String>) -> Self {
+        KvInput::Get { key: key.into() }
+    }
+
+    /// `Put(key, value)`.
+    pub fn put(key: impl Into<String>, value: impl Into<String>) -> Self {
+        KvInput::Put {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    /// `Append(key, value)`.
+    pub fn append(key: impl Into<String>, value: impl Into<String>) -> Self {
+        KvInput::Append {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    /// The key the call is about.
+    pub fn key(&self) -> &str {
+        match self {
+            KvInput::Get { key } | KvInput::Put { key, .. } | KvInput::Append { key, .. } => key,
+        }
+    }
+}
+
+/// The sequential specification of one key/value store (state: the value of one key).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KvModel;
+
+impl Model for KvModel {
+    type Input = KvInput;
+    type Output = String;
+    type State = String;
+
+    fn init(&self) -> String {
+        String::new()
+    }
+
+    fn step(&self, state: &String, input: &KvInput, output: Option<&String>) -> Option<String> {
+        match input {
+            KvInput::Get { .. } => match output {
+                Some(read) if read != state => None,
+                _ => Some(state.clone()),
+            },
+            KvInput::Put { value, .. } => Some(value.clone()),
+            KvInput::Append { value, .. } => {
+                let mut next = String::with_capacity(state.len() + value.len());
+                next.push_str(state);
+                next.push_str(value);
+                Some(next)
+            }
+        }
+    }
+
+    fn partition(&self, history: &[Operation<KvInput, String>]) -> Vec<Partition> {
+        let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, op) in history.iter().enumerate() {
+            by_key.entry(op.input.key()).or_default().push(i);
+        }
+        by_key
+            .into_iter()
+            .map(|(key, ops)| Partition {
+                label: format!("key {key:?}"),
+                ops,
+            })
+            .collect()
+    }
+
+    fn describe_operation(&self, input: &KvInput, output: Option<&String>) -> String {
+        match (input, output) {
+            (KvInput::Get { key }, Some(value)) => format!("get({key:?}) -> {value:?}"),
+            (KvInput::Get { key }, None) => format!("get({key:?}) -> ?"),
+            (KvInput::Put { key, value }, _) => format!("put({key:?}, {value:?})"),
+            (KvInput::Append { key, value }, _) => format!("append({key:?}, {value:?})"),
+        }
+    }
+
+    fn describe_state(&self, state: &String) -> String {
+        format!("{state:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_follows_the_specification() {
+        let m = KvModel;
+        let s = m.init();
+        assert_eq!(s, "");
+        let s = m.step(&s, &KvInput::append("k", "a"), None).unwrap();
+        let s = m.step(&s, &KvInput::append("k", "b"), Some(&String::new())).unwrap();
+        assert_eq!(s, "ab");
+        assert!(m.step(&s, &KvInput::get("k"), Some(&"a".into())).is_none());
+        assert_eq!(m.step(&s, &KvInput::get("k"), Some(&"ab".into())).unwrap(), "ab");
+        assert_eq!(m.step(&s, &KvInput::get("k"), None).unwrap(), "ab");
+        assert_eq!(m.step(&s, &KvInput::put("k", "z"), None).unwrap(), "z");
+    }
+
+    #[test]
+    fn partitions_by_sorted_key() {
+        let history = vec![
+            Operation::no_reply(0, KvInput::get("b"), 0),
+            Operation::no_reply(1, KvInput::put("a", "1"), 1),
+            Operation::no_reply(2, KvInput::append("b", "2"), 2),
+        ];
+        let parts = KvModel.partition(&history);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].label, "key \"a\"");
+        assert_eq!(parts[0].ops, vec![1]);
+        assert_eq!(parts[1].ops, vec![0, 2]);
+    }
+}

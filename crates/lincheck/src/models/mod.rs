@@ -1,0 +1,4 @@
+//! Ready-made models: the course's key/value service and Jepsen's etcd register.
+
+pub mod kv;
+pub mod register;
