@@ -1,0 +1,2 @@
+// Placeholder so the workspace parses until the MapReduce benchmark lands.
+fn main() {}
