@@ -12,6 +12,7 @@
 pub mod codec;
 mod digest;
 mod error;
+mod hang;
 mod network;
 mod server;
 pub mod service;

@@ -17,7 +17,7 @@
 //!    with probability 1/10; long reordering: hold it back 200–2200 ms with probability 2/3;
 //! 6. deliver, counting the reply's bytes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -49,6 +49,29 @@ struct NetInner {
     topology: watch::Sender<u64>,
     total_count: AtomicU64,
     total_bytes: AtomicU64,
+    /// Calls waiting on a handler, for the hang report: a handler that never returns is the
+    /// one way a call can hang.
+    in_handler: Mutex<BTreeMap<u64, PendingCall>>,
+    next_call: AtomicU64,
+}
+
+struct PendingCall {
+    from: Arc<str>,
+    to: Arc<str>,
+    method: &'static str,
+    since: Duration,
+}
+
+/// Removes a call from the pending table however the call ends (even if it is dropped).
+struct PendingGuard<'a> {
+    net: &'a NetInner,
+    id: u64,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        self.net.in_handler.lock().unwrap().remove(&self.id);
+    }
 }
 
 #[derive(Default)]
@@ -88,18 +111,24 @@ impl Default for Network {
 impl Network {
     /// A new network in the current simulation: reliable, no long delays, no reordering.
     pub fn new() -> Network {
-        Network {
-            inner: Arc::new(NetInner {
-                sim: sim::current(),
-                state: Mutex::new(NetState {
-                    reliable: true,
-                    ..NetState::default()
-                }),
-                topology: watch::Sender::new(0),
-                total_count: AtomicU64::new(0),
-                total_bytes: AtomicU64::new(0),
+        let sim = sim::current();
+        let inner = Arc::new(NetInner {
+            sim: sim.clone(),
+            state: Mutex::new(NetState {
+                reliable: true,
+                ..NetState::default()
             }),
-        }
+            topology: watch::Sender::new(0),
+            total_count: AtomicU64::new(0),
+            total_bytes: AtomicU64::new(0),
+            in_handler: Mutex::new(BTreeMap::new()),
+            next_call: AtomicU64::new(0),
+        });
+        let weak = Arc::downgrade(&inner);
+        sim.on_hang(Box::new(move || {
+            weak.upgrade().map(|net| net.pending_report())
+        }));
+        Network { inner }
     }
 
     /// Reliable: no delays, no drops. Unreliable: short random delays, 10% of requests and 10%
@@ -272,6 +301,30 @@ impl Network {
     }
 }
 
+impl NetInner {
+    /// The calls still waiting on a handler, oldest first, for the hang report.
+    fn pending_report(&self) -> String {
+        let pending = self.in_handler.lock().unwrap();
+        if pending.is_empty() {
+            return "  network: no call is waiting on a handler\n".into();
+        }
+        let mut out = format!("  network: {} calls waiting on a handler:\n", pending.len());
+        for call in pending.values().take(20) {
+            out.push_str(&format!(
+                "    {} -> {} {} since t={:.3} s\n",
+                call.from,
+                call.to,
+                call.method,
+                call.since.as_secs_f64()
+            ));
+        }
+        if pending.len() > 20 {
+            out.push_str(&format!("    … and {} more\n", pending.len() - 20));
+        }
+        out
+    }
+}
+
 /// What became of a call, for the digest and the trace.
 #[derive(Clone, Copy)]
 enum Fate {
@@ -361,6 +414,15 @@ impl ClientEnd {
 
         // The handler runs in a task of its own: if this call gives up, it runs on regardless.
         let mut handler = sim::spawn(server.dispatch(method, request));
+        let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
+        let call = PendingCall {
+            from: self.name.clone(),
+            to: server_name.clone(),
+            method,
+            since: inner.sim.elapsed(),
+        };
+        inner.in_handler.lock().unwrap().insert(id, call);
+        let pending = PendingGuard { net: inner, id };
         let mut topology = inner.topology.subscribe();
         let reply = loop {
             if !net.still_reaches(&self.name, &server) {
@@ -373,6 +435,7 @@ impl ClientEnd {
                 _ = topology.changed() => {}
             }
         };
+        drop(pending);
         let reply = match reply {
             Ok(reply) => reply,
             Err(error) => {

@@ -20,6 +20,7 @@
 //!         VoteReply { granted: args.term > 0 }
 //!     }
 //! }
+//! # fn main() {}
 //! ```
 //!
 //! The macro expands to a module `raft_rpc` holding:

@@ -19,6 +19,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -47,7 +48,18 @@ struct SimInner {
     /// The first failure reported by a spawned task (a panic or an explicit [`Sim::fail`]).
     failure: Mutex<Option<String>>,
     failed: Notify,
+    /// What components (the network, a lab's tester) can say about a run that hangs.
+    hang_reporters: Mutex<Vec<HangReporter>>,
+    /// Task polls so far: how the hang report tells a deadlock from a run that is merely slow.
+    polls: AtomicU64,
 }
+
+/// Describes what a component is waiting on, for the hang report; None when it has nothing
+/// to say (for example, it has been dropped).
+pub type HangReporter = Box<dyn Fn() -> Option<String> + Send + Sync>;
+
+/// How often the run checks whether any task is still running, for the hang report.
+const ACTIVITY_TICK: Duration = Duration::from_secs(1);
 
 thread_local! {
     static CURRENT: RefCell<Option<Sim>> = const { RefCell::new(None) };
@@ -108,6 +120,8 @@ impl Sim {
                 start: Mutex::new(None),
                 failure: Mutex::new(None),
                 failed: Notify::new(),
+                hang_reporters: Mutex::new(Vec::new()),
+                polls: AtomicU64::new(0),
             }),
         }
     }
@@ -161,6 +175,11 @@ impl Sim {
         self.inner.failed.notify_one();
     }
 
+    /// Adds a component's report to the hang report printed when the run overruns its budget.
+    pub fn on_hang(&self, reporter: HangReporter) {
+        self.inner.hang_reporters.lock().unwrap().push(reporter);
+    }
+
     fn failure(&self) -> Option<String> {
         self.inner.failure.lock().unwrap().clone()
     }
@@ -173,17 +192,17 @@ pub enum RunError {
     Panicked(String),
     /// A spawned task panicked or called [`Sim::fail`].
     Failed(String),
-    /// The run went past its time budget.
-    TimedOut(Duration),
+    /// The run went past its time budget; the hang report says what every task was waiting on.
+    TimedOut { budget: Duration, report: String },
 }
 
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RunError::Panicked(m) | RunError::Failed(m) => f.write_str(m),
-            RunError::TimedOut(budget) => write!(
+            RunError::TimedOut { budget, report } => write!(
                 f,
-                "the test ran past its time budget of {:.0} s (simulated) without finishing",
+                "the test ran past its time budget of {:.0} s without finishing\n{report}",
                 budget.as_secs_f64()
             ),
         }
@@ -203,10 +222,15 @@ where
     Fut: Future,
 {
     let sim = Sim::new(seed, realtime);
+    let counter = sim.clone();
+    let count_poll = move |_: &tokio::runtime::TaskMeta<'_>| {
+        counter.inner.polls.fetch_add(1, Ordering::Relaxed);
+    };
     let runtime = if realtime {
         let on_start = sim.clone();
         Builder::new_multi_thread()
             .enable_all()
+            .on_before_task_poll(count_poll)
             .on_thread_start(move || set_current(Some(on_start.clone())))
             .on_thread_stop(|| set_current(None))
             .build()
@@ -214,6 +238,7 @@ where
         Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
+            .on_before_task_poll(count_poll)
             .rng_seed(RngSeed::from_bytes(&seed.to_le_bytes()))
             // A tokio::spawn'ed task that panics (one not started through `spawn` above)
             // still fails the run rather than vanishing.
@@ -232,11 +257,7 @@ where
             if let Some(message) = sim.failure() {
                 return Err(RunError::Failed(message));
             }
-            tokio::select! {
-                biased;
-                _ = failed => Err(RunError::Failed(sim.failure().unwrap_or_default())),
-                outcome = tokio::time::timeout(budget, body()) => outcome.map_err(|_| RunError::TimedOut(budget)),
-            }
+            watch(&sim, budget, failed, body()).await
         })
     }));
     // Dropping the runtime drops every task still alive; keep the handle reachable for their
@@ -251,6 +272,40 @@ where
             .unwrap_or_else(|| RunError::Panicked(panic_message(&*payload)))),
     };
     (sim, outcome)
+}
+
+/// Runs the test body until it finishes, a task fails, or the budget runs out; ticks once a
+/// second meanwhile to note when tasks last ran, for the hang report.
+async fn watch<Fut: Future>(
+    sim: &Sim,
+    budget: Duration,
+    failed: Pin<&mut tokio::sync::futures::Notified<'_>>,
+    body: Fut,
+) -> Result<Fut::Output, RunError> {
+    let deadline = tokio::time::Instant::now() + budget;
+    tokio::pin!(body);
+    let mut failed = failed;
+    let mut polls_seen = 0;
+    let mut last_active = Duration::ZERO;
+    loop {
+        let tick = (tokio::time::Instant::now() + ACTIVITY_TICK).min(deadline);
+        tokio::select! {
+            biased;
+            _ = failed.as_mut() => return Err(RunError::Failed(sim.failure().unwrap_or_default())),
+            output = &mut body => return Ok(output),
+            _ = tokio::time::sleep_until(tick) => {
+                let polls = sim.inner.polls.load(Ordering::Relaxed);
+                if polls != polls_seen {
+                    polls_seen = polls;
+                    last_active = sim.elapsed();
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    let report = crate::hang::report(sim, last_active, &sim.inner.hang_reporters).await;
+                    return Err(RunError::TimedOut { budget, report });
+                }
+            }
+        }
+    }
 }
 
 fn set_current(sim: Option<Sim>) {

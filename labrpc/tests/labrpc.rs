@@ -410,10 +410,18 @@ fn budget_overrun_is_a_clear_failure() {
             rx.recv().await;
         });
         let error = outcome.unwrap_err();
-        assert!(matches!(error, sim::RunError::TimedOut(_)), "got {error:?}");
         assert!(
-            error.to_string().contains("time budget"),
-            "unclear message: {error}"
+            matches!(error, sim::RunError::TimedOut { .. }),
+            "got {error:?}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("time budget"),
+            "unclear message: {message}"
+        );
+        assert!(
+            message.contains("(a deadlock)"),
+            "a parked run is not called a deadlock: {message}"
         );
     });
 }
@@ -431,4 +439,32 @@ fn a_panicking_task_fails_the_run() {
             "got {error}"
         );
     });
+}
+
+#[test]
+fn hang_report_names_what_each_task_waits_on() {
+    runs_test(
+        "a hang report names the pending call and the waiting tasks",
+        || {
+            let (_sim, outcome) = sim::run(7, false, Duration::from_secs(10), || async {
+                let (_net, _js, client) = setup();
+                let _ = client.never_returns(&1).await;
+            });
+            let report = outcome.unwrap_err().to_string();
+            println!("{report}");
+            assert!(report.contains("(a deadlock)"), "{report}");
+            assert!(
+                report.contains("end1-99 -> server99 JunkServer.never_returns since t=0.000 s"),
+                "the pending call is not named: {report}"
+            );
+            #[cfg(all(
+                target_os = "linux",
+                any(target_arch = "x86_64", target_arch = "aarch64")
+            ))]
+            assert!(
+                report.contains("never_returns"),
+                "the task dump does not show the handler: {report}"
+            );
+        },
+    );
 }

@@ -25,6 +25,7 @@ labrpc::service! {
         fn handler4(JunkArgs) -> JunkReply;
         fn handler6(String) -> i64;
         fn handler7(i64) -> String;
+        fn never_returns(i64) -> i64;
     }
 }
 
@@ -49,6 +50,12 @@ impl junk::Handler for JunkServer {
     async fn handler3(&self, args: i64) -> i64 {
         tokio::time::sleep(Duration::from_secs(20)).await;
         -args
+    }
+
+    async fn never_returns(&self, _args: i64) -> i64 {
+        // Waits on a channel nobody will ever send on (the sender stays alive).
+        let (_tx, mut rx) = tokio::sync::mpsc::channel::<i64>(1);
+        rx.recv().await.unwrap_or(0)
     }
 
     async fn handler4(&self, _args: JunkArgs) -> JunkReply {

@@ -1,0 +1,120 @@
+//! The hang report: what a run was waiting on when it ran out of time.
+//!
+//! A bare "timed out" says nothing about why. When a run overruns its budget the report says
+//! whether tasks were still running (too slow, or live-locked) or had all been parked since
+//! some moment with no timer left to wake them (a deadlock: on the paused clock, time then
+//! jumps straight to the budget); then what each component registered with
+//! [`Sim::on_hang`](crate::sim::Sim::on_hang) has to say (the network lists its pending calls);
+//! then, where tokio supports it, a dump of every task's stack of awaits, identical stacks
+//! counted together.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::sim::{HangReporter, Sim};
+
+/// A run whose tasks have not been polled for this long before the budget ran out is stuck.
+const IDLE_MEANS_DEADLOCK: Duration = Duration::from_secs(2);
+
+pub(crate) async fn report(
+    sim: &Sim,
+    last_active: Duration,
+    reporters: &Mutex<Vec<HangReporter>>,
+) -> String {
+    let now = sim.elapsed();
+    let mut out = String::new();
+    let _ = writeln!(out, "hang report at t={:.3} s:", now.as_secs_f64());
+    if now.saturating_sub(last_active) >= IDLE_MEANS_DEADLOCK {
+        let _ = writeln!(
+            out,
+            "  no task has run since before t={:.0} s: every task is parked and no timer is left to wake one (a deadlock)",
+            last_active.as_secs_f64()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  tasks were still running: the test is too slow for its budget, or live-locked"
+        );
+    }
+    for reporter in reporters.lock().unwrap().iter() {
+        if let Some(text) = reporter() {
+            out.push_str(&text);
+        }
+    }
+    out.push_str(&task_dump().await);
+    out
+}
+
+/// Every task's stack of awaits, identical stacks counted together.
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+async fn task_dump() -> String {
+    let handle = tokio::runtime::Handle::current();
+    let Ok(dump) = tokio::time::timeout(Duration::from_secs(1), handle.dump()).await else {
+        return "  (the task dump did not complete)\n".into();
+    };
+    let mut stacks: BTreeMap<String, usize> = BTreeMap::new();
+    for task in dump.tasks().iter() {
+        *stacks.entry(task.trace().to_string()).or_default() += 1;
+    }
+    let total: usize = stacks.values().sum();
+    let mut out = format!("  {total} tasks alive; what they are waiting on:\n");
+    let mut by_count: Vec<(&String, &usize)> = stacks.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (stack, count) in by_count {
+        let _ = writeln!(out, "  {count} task(s):");
+        let frames: Vec<&str> = stack.lines().filter(|line| !is_plumbing(line)).collect();
+        let indent = frames
+            .iter()
+            .map(|f| f.len() - f.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        for frame in frames {
+            let _ = writeln!(out, "      {}", shorten(&frame[indent..]));
+        }
+    }
+    out
+}
+
+/// Frames of the standard library's and of the panic-catching wrapper, which every task has.
+#[allow(dead_code)]
+fn is_plumbing(frame: &str) -> bool {
+    let name = frame.trim_start_matches(|c: char| c.is_whitespace() || "└╼─".contains(c));
+    [
+        "std::",
+        "core::",
+        "<core::",
+        "<labrpc::sim::FailOnPanic",
+        "<core::pin::Pin",
+    ]
+    .iter()
+    .any(|prefix| name.starts_with(prefix))
+}
+
+/// A frame with its registry path cut to the crate's own: `…/tokio-1.54.1/src/sync/…`.
+#[allow(dead_code)]
+fn shorten(frame: &str) -> String {
+    match frame.find("/registry/src/") {
+        Some(at) => {
+            let rest = &frame[at + "/registry/src/".len()..];
+            let rest = rest.split_once('/').map_or(rest, |(_, r)| r);
+            format!(
+                "{}…/{rest}",
+                &frame[..frame[..at].rfind(" at ").map_or(at, |i| i + 4)]
+            )
+        }
+        None => frame.to_string(),
+    }
+}
+
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+async fn task_dump() -> String {
+    "  (task dumps need Linux on x86_64 or aarch64)\n".into()
+}
