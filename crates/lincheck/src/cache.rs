@@ -8,7 +8,9 @@
 //! The cache is an arena of entries chained by hash (a hash map from the 64-bit key to the head
 //! of a chain). Keeping the states in the arena lets the search refer to states by index and
 //! avoid cloning them: a state produced by `Model::step` is moved in here once, or dropped if the
-//! configuration was already known.
+//! configuration was already known. The entries' bitsets all live in one flat `Vec<u64>` (every
+//! bitset of a partition has the same length), which saves an allocation per entry and keeps
+//! lookups cache-friendly; lookups are most of the search's time.
 
 use crate::bitset::Bitset;
 use crate::hash::{hash_one, PassThrough};
@@ -21,24 +23,31 @@ pub type StateId = u32;
 const NIL: u32 = u32::MAX;
 
 struct Entry<S> {
+    /// Hash of the configuration (bitset hash XOR state hash).
     key: u64,
-    bits: Box<[u64]>,
     state: S,
-    /// Next entry with the same key bucket, or `NIL`.
+    /// The previous entry with the same key, or `NIL`.
     next: u32,
 }
 
 /// Explored configurations and their states.
 pub struct Cache<S> {
+    /// Key -> most recent entry with that key.
     heads: HashMap<u64, u32, PassThrough>,
     entries: Vec<Entry<S>>,
+    /// Entry i's bitset is `bits[i * words .. (i + 1) * words]`.
+    bits: Vec<u64>,
+    words: usize,
 }
 
 impl<S: Eq + Hash> Cache<S> {
-    pub fn new() -> Self {
+    /// An empty cache for bitsets of `words` 64-bit words.
+    pub fn new(words: usize) -> Self {
         Cache {
             heads: HashMap::with_hasher(PassThrough),
             entries: Vec::new(),
+            bits: Vec::new(),
+            words,
         }
     }
 
@@ -46,11 +55,16 @@ impl<S: Eq + Hash> Cache<S> {
     /// it was already recorded (the search need not explore it again).
     pub fn insert(&mut self, bits: &Bitset, state: S) -> Option<StateId> {
         let key = bits.hash() ^ hash_one(&state);
-        let head = self.heads.get(&key).copied().unwrap_or(NIL);
-        let mut at = head;
+        let words = bits.words();
+        // One probe of the hash map serves both the lookup and the insertion.
+        let head = self.heads.entry(key).or_insert(NIL);
+        let mut at = *head;
         while at != NIL {
             let entry = &self.entries[at as usize];
-            if entry.key == key && *entry.bits == *bits.words() && entry.state == state {
+            if entry.key == key
+                && entry.state == state
+                && same_words(stored(&self.bits, self.words, at), words)
+            {
                 return None;
             }
             at = entry.next;
@@ -58,11 +72,11 @@ impl<S: Eq + Hash> Cache<S> {
         let id = self.entries.len() as u32;
         self.entries.push(Entry {
             key,
-            bits: bits.words().into(),
             state,
-            next: head,
+            next: *head,
         });
-        self.heads.insert(key, id);
+        *head = id;
+        self.bits.extend_from_slice(words);
         Some(id)
     }
 
@@ -72,14 +86,26 @@ impl<S: Eq + Hash> Cache<S> {
     }
 }
 
+/// Entry `id`'s bitset in the flat array of `words`-word bitsets.
+fn stored(bits: &[u64], words: usize, id: u32) -> &[u64] {
+    let start = id as usize * words;
+    &bits[start..start + words]
+}
+
+/// Slice equality without a call to `memcmp`, which costs more than the comparison itself for
+/// the few words a partition's bitset has.
+fn same_words(a: &[u64], b: &[u64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_configuration_is_recorded_once() {
-        let mut cache = Cache::new();
         let mut bits = Bitset::new(10);
+        let mut cache = Cache::new(bits.words().len());
         let root = cache.insert(&bits, "a".to_string()).unwrap();
         assert_eq!(cache.state(root), "a");
         bits.insert(4);

@@ -186,7 +186,10 @@ mod tests {
         let before = walk(&list);
         let first = list.first(); // op 0's call
         list.lift(first);
-        assert_eq!(walk(&list), vec![(1, true), (1, false), (2, true), (2, false)]);
+        assert_eq!(
+            walk(&list),
+            vec![(1, true), (1, false), (2, true), (2, false)]
+        );
         let second = list.first(); // op 1's call, adjacent to its return
         list.lift(second);
         assert_eq!(walk(&list), vec![(2, true), (2, false)]);

@@ -56,6 +56,6 @@ pub use check::{check, DEFAULT_BUDGET};
 pub use history::{History, Operation, Reply};
 pub use html::{render_html, write_html};
 pub use model::{Model, Partition};
-pub use models::kv::{KvInput, KvModel};
+pub use models::kv::{KvInput, KvModel, KvState};
 pub use models::register::{RegisterInput, RegisterModel, RegisterOutput};
 pub use outcome::{Failure, LinearizedOp, OpSummary, Outcome};

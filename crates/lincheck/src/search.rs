@@ -64,7 +64,7 @@ impl<'a, M: Model> Search<'a, M> {
         let intervals: Vec<_> = ops.iter().map(|op| (op.call, op.return_time())).collect();
         let list = EventList::new(&intervals);
         let linearized = Bitset::new(ops.len());
-        let mut cache = Cache::new();
+        let mut cache = Cache::new(linearized.words().len());
         // The cache is empty, so the root configuration is always new; its id is 0.
         let state = cache.insert(&linearized, model.init()).unwrap_or(0);
         Search {
@@ -146,8 +146,13 @@ impl<'a, M: Model> Search<'a, M> {
     /// Turns the deepest prefix into an explanation: its states, and which operations were
     /// stuck after it.
     fn explain(&self) -> Explanation<M::State> {
-        let (model, ops, list, cache, longest) =
-            (self.model, &self.ops, &self.list, &self.cache, &self.longest);
+        let (model, ops, list, cache, longest) = (
+            self.model,
+            &self.ops,
+            &self.list,
+            &self.cache,
+            &self.longest,
+        );
         let final_state = longest
             .last()
             .map_or_else(|| model.init(), |&(_, id)| cache.state(id).clone());

@@ -33,7 +33,10 @@ fn expected() -> Vec<(String, bool)> {
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
             let (file, verdict) = line.split_once('\t').expect("file<TAB>verdict");
-            (file.to_string(), verdict.trim().parse().expect("true or false"))
+            (
+                file.to_string(),
+                verdict.trim().parse().expect("true or false"),
+            )
         })
         .collect()
 }
@@ -43,17 +46,28 @@ fn check_all(prefix: &str, expected_count: usize) {
         .into_iter()
         .filter(|(file, _)| file.starts_with(prefix))
         .collect();
-    assert_eq!(rows.len(), expected_count, "rows for {prefix} in expected.tsv");
+    assert_eq!(
+        rows.len(),
+        expected_count,
+        "rows for {prefix} in expected.tsv"
+    );
     let mut wrong = Vec::new();
     for (file, linearizable) in &rows {
         let outcome = check_file(file);
         println!("{file}: {outcome}");
         match (&outcome, linearizable) {
             (Outcome::Linearizable { .. }, true) | (Outcome::NotLinearizable(_), false) => {}
-            _ => wrong.push(format!("{file}: expected linearizable={linearizable}, got {outcome}")),
+            _ => wrong.push(format!(
+                "{file}: expected linearizable={linearizable}, got {outcome}"
+            )),
         }
     }
-    assert!(wrong.is_empty(), "{} verdicts differ:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} verdicts differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]

@@ -52,7 +52,9 @@ impl Model for RegisterModel {
             (RegisterInput::Read, Some(RegisterOutput::Read(value))) => {
                 (value == state).then_some(*state)
             }
-            (RegisterInput::Write(value), None | Some(RegisterOutput::Written)) => Some(Some(*value)),
+            (RegisterInput::Write(value), None | Some(RegisterOutput::Written)) => {
+                Some(Some(*value))
+            }
             (RegisterInput::Cas { from, to }, output) => {
                 let matches = *state == Some(*from);
                 match output {
@@ -101,8 +103,14 @@ mod tests {
     fn step_follows_the_specification() {
         let m = RegisterModel;
         let read = |v| Some(RegisterOutput::Read(v));
-        assert_eq!(m.step(&None, &RegisterInput::Read, read(None).as_ref()), Some(None));
-        assert_eq!(m.step(&None, &RegisterInput::Read, read(Some(1)).as_ref()), None);
+        assert_eq!(
+            m.step(&None, &RegisterInput::Read, read(None).as_ref()),
+            Some(None)
+        );
+        assert_eq!(
+            m.step(&None, &RegisterInput::Read, read(Some(1)).as_ref()),
+            None
+        );
         let s = m.step(&None, &RegisterInput::Write(3), None).unwrap();
         assert_eq!(s, Some(3));
         let cas = RegisterInput::Cas { from: 3, to: 4 };

@@ -30,7 +30,11 @@ pub fn parse(text: &str) -> Result<Vec<Operation<RegisterInput, RegisterOutput>>
         let error = |message: String| ParseError::at(number, message);
         let (kind, f, value) = match &tokens[4..] {
             [kind, f, value @ ..] if !value.is_empty() => (*kind, *f, value.join(" ")),
-            _ => return Err(error("expected :TYPE :F VALUE after the process".to_string())),
+            _ => {
+                return Err(error(
+                    "expected :TYPE :F VALUE after the process".to_string(),
+                ))
+            }
         };
         match kind {
             ":invoke" => {
@@ -148,13 +152,28 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let bad = [
-            ("INFO  jepsen.util - 0\t:invoke\t:write\tx", "expected a number"),
-            ("INFO  jepsen.util - 0\t:invoke\t:cas\t[1]", "expected [FROM TO]"),
+            (
+                "INFO  jepsen.util - 0\t:invoke\t:write\tx",
+                "expected a number",
+            ),
+            (
+                "INFO  jepsen.util - 0\t:invoke\t:cas\t[1]",
+                "expected [FROM TO]",
+            ),
             ("INFO  jepsen.util - 0\t:invoke", "expected :TYPE"),
-            ("INFO  jepsen.util - 0\t:begin\t:read\tnil", "unknown event type"),
+            (
+                "INFO  jepsen.util - 0\t:begin\t:read\tnil",
+                "unknown event type",
+            ),
             ("INFO  jepsen.util - 1\t:ok\t:read\tnil", "never invoked"),
-            ("INFO  jepsen.util - 9\t:invoke\t:read\tnil", "still pending"),
-            ("INFO  jepsen.util - 9\t:ok\t:write\t1", "completes :write but invoked :read"),
+            (
+                "INFO  jepsen.util - 9\t:invoke\t:read\tnil",
+                "still pending",
+            ),
+            (
+                "INFO  jepsen.util - 9\t:ok\t:write\t1",
+                "completes :write but invoked :read",
+            ),
         ];
         for (line, expected) in bad {
             let text = format!("INFO  jepsen.util - 9\t:invoke\t:read\tnil\n{line}\n");

@@ -25,7 +25,8 @@ pub fn parse(text: &str) -> Result<Vec<Operation<KvInput, String>>, ParseError> 
             continue;
         }
         let fields = read_map(line).map_err(|message| ParseError::at(number, message))?;
-        let event = Event::from_fields(&fields).map_err(|message| ParseError::at(number, message))?;
+        let event =
+            Event::from_fields(&fields).map_err(|message| ParseError::at(number, message))?;
         apply(&mut pairer, number, event)?;
     }
     let ops = pairer.finish();
@@ -78,7 +79,11 @@ impl Event {
     }
 }
 
-fn apply(pairer: &mut Pairer<KvInput, String>, line: usize, event: Event) -> Result<(), ParseError> {
+fn apply(
+    pairer: &mut Pairer<KvInput, String>,
+    line: usize,
+    event: Event,
+) -> Result<(), ParseError> {
     let error = |message: String| ParseError::at(line, message);
     let Event {
         process,
@@ -89,12 +94,26 @@ fn apply(pairer: &mut Pairer<KvInput, String>, line: usize, event: Event) -> Res
     } = event;
     match kind.as_str() {
         "invoke" => {
-            let argument = || value.clone().ok_or_else(|| error(format!(":{f} needs a :value")));
+            let argument = || {
+                value
+                    .clone()
+                    .ok_or_else(|| error(format!(":{f} needs a :value")))
+            };
             let input = match f.as_str() {
                 "get" => KvInput::Get { key },
-                "put" => KvInput::Put { key, value: argument()? },
-                "append" => KvInput::Append { key, value: argument()? },
-                other => return Err(error(format!("unknown :f :{other} (expected get, put or append)"))),
+                "put" => KvInput::Put {
+                    key,
+                    value: argument()?,
+                },
+                "append" => KvInput::Append {
+                    key,
+                    value: argument()?,
+                },
+                other => {
+                    return Err(error(format!(
+                        "unknown :f :{other} (expected get, put or append)"
+                    )))
+                }
             };
             pairer.invoke(line, process, input)
         }
@@ -114,7 +133,9 @@ fn apply(pairer: &mut Pairer<KvInput, String>, line: usize, event: Event) -> Res
                 "ok" => {
                     // Only a get has a meaningful output; put and append return nothing.
                     let output = if f == "get" {
-                        value.ok_or_else(|| error("an :ok get needs the string it read as :value".into()))?
+                        value.ok_or_else(|| {
+                            error("an :ok get needs the string it read as :value".into())
+                        })?
                     } else {
                         String::new()
                     };
@@ -215,7 +236,9 @@ fn read_value(chars: &mut Chars) -> Result<Value, String> {
         }
         Some(_) => {
             let mut word = String::new();
-            while let Some(c) = chars.next_if(|c| !c.is_whitespace() && !matches!(c, ',' | '{' | '}' | '"')) {
+            while let Some(c) =
+                chars.next_if(|c| !c.is_whitespace() && !matches!(c, ',' | '{' | '}' | '"'))
+            {
                 word.push(c);
             }
             if let Some(name) = word.strip_prefix(':') {
@@ -228,9 +251,14 @@ fn read_value(chars: &mut Chars) -> Result<Value, String> {
             } else if let Ok(i) = word.parse() {
                 Ok(Value::Int(i))
             } else if word.is_empty() {
-                Err(format!("unexpected {:?}", chars.peek().copied().unwrap_or(' ')))
+                Err(format!(
+                    "unexpected {:?}",
+                    chars.peek().copied().unwrap_or(' ')
+                ))
             } else {
-                Err(format!("cannot read {word:?} (expected a keyword, string, number or nil)"))
+                Err(format!(
+                    "cannot read {word:?} (expected a keyword, string, number or nil)"
+                ))
             }
         }
     }
@@ -250,18 +278,36 @@ mod tests {
                     {:process 2, :type :invoke, :f :append, :key \"k\", :value \"c\"}\n";
         let ops = parse(text).unwrap();
         assert_eq!(ops.len(), 3);
-        assert_eq!(ops[0], Operation::returned(0, KvInput::put("k", "a"), 1, String::new(), 4));
-        assert_eq!(ops[1], Operation::returned(1, KvInput::get("k"), 2, "a\"b".into(), 5));
+        assert_eq!(
+            ops[0],
+            Operation::returned(0, KvInput::put("k", "a"), 1, String::new(), 4)
+        );
+        assert_eq!(
+            ops[1],
+            Operation::returned(1, KvInput::get("k"), 2, "a\"b".into(), 5)
+        );
         assert_eq!(ops[2], Operation::no_reply(2, KvInput::append("k", "c"), 6));
     }
 
     #[test]
     fn errors_name_the_line() {
         let bad = [
-            ("{:process 0, :type :invoke, :f :get, :key \"k\"", "missing '}'"),
-            ("{:process 0, :type :ok, :f :get, :key \"k\", :value \"\"}", "never invoked"),
-            ("{:process 0, :type :invoke, :f :cas, :key \"k\", :value nil}", "unknown :f"),
-            ("{:process 0, :type :invoke, :f :put, :key \"k\", :value nil}", "needs a :value"),
+            (
+                "{:process 0, :type :invoke, :f :get, :key \"k\"",
+                "missing '}'",
+            ),
+            (
+                "{:process 0, :type :ok, :f :get, :key \"k\", :value \"\"}",
+                "never invoked",
+            ),
+            (
+                "{:process 0, :type :invoke, :f :cas, :key \"k\", :value nil}",
+                "unknown :f",
+            ),
+            (
+                "{:process 0, :type :invoke, :f :put, :key \"k\", :value nil}",
+                "needs a :value",
+            ),
             ("{:process x, :type :invoke}", "cannot read"),
             ("get k", "expected a line starting"),
         ];

@@ -73,7 +73,8 @@ impl<I, O> Pairer<I, O> {
         }
         let client = usize::try_from(process).unwrap_or(usize::MAX);
         self.pending.insert(process, (self.ops.len(), line));
-        self.ops.push(Operation::no_reply(client, input, line as u64));
+        self.ops
+            .push(Operation::no_reply(client, input, line as u64));
         self.keep.push(true);
         Ok(())
     }
