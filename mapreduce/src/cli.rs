@@ -9,7 +9,7 @@ pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .parse()
         .map_err(|_| format!("'{text}' is not a number of seconds"))?;
-    if !(seconds > 0.0) {
+    if seconds.is_nan() || seconds <= 0.0 {
         return Err(format!("'{text}' must be more than 0 seconds"));
     }
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("'{text}': {e}"))

@@ -1,0 +1,285 @@
+//! Helpers for the integration tests: each test runs the real binaries as separate processes in
+//! its own temporary directory, with its own socket, so tests can run in parallel.
+//!
+//! Every process is wrapped in a [`Proc`] guard with a hard deadline (the course wraps each
+//! process in `timeout 45s`): waiting past it kills the process and fails the test, and
+//! dropping the guard (the test ended, passed or panicked) kills whatever is still running. A
+//! bug can make a test fail, never hang the suite or leave processes behind.
+
+#![allow(dead_code)] // Each test binary uses a different subset of these helpers.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The course's limit for one process (`timeout -k 2s 45s`).
+pub const PROCESS_LIMIT: Duration = Duration::from_secs(45);
+/// The course's limit in the crash test (`timeout -k 2s 120s`; its script says 180s).
+pub const CRASH_LIMIT: Duration = Duration::from_secs(120);
+/// How often a test checks on processes it is waiting for.
+const POLL: Duration = Duration::from_millis(2);
+
+pub const COORDINATOR: &str = env!("CARGO_BIN_EXE_mrcoordinator");
+pub const WORKER: &str = env!("CARGO_BIN_EXE_mrworker");
+pub const SEQUENTIAL: &str = env!("CARGO_BIN_EXE_mrsequential");
+
+/// The eight input texts, as absolute paths (the copy in mapreduce/data).
+pub fn inputs() -> Vec<String> {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let mut files: Vec<String> = fs::read_dir(&data)
+        .unwrap_or_else(|e| panic!("{}: {e}", data.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with("pg-") && name.ends_with(".txt")
+        })
+        .map(|path| path.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files.len(),
+        8,
+        "expected the eight pg-*.txt texts in {}",
+        data.display()
+    );
+    files
+}
+
+/// Prints the course-style result lines: `Test (1): NAME ...` when created, and
+/// `  ... Passed --  SECONDS` from [`Scenario::passed`].
+pub struct Scenario {
+    start: Instant,
+}
+
+impl Scenario {
+    pub fn start(name: &str) -> Scenario {
+        println!("Test (1): {name} ...");
+        Scenario {
+            start: Instant::now(),
+        }
+    }
+
+    pub fn passed(self) {
+        println!("  ... Passed --  {:.1}", self.start.elapsed().as_secs_f64());
+    }
+}
+
+/// A fresh directory for one test: the working directory of its processes, holding their
+/// files, their socket and their logs. Removed when the test passes; kept (and named in the
+/// panic output) when it fails, for inspection.
+pub struct TestDir {
+    pub path: PathBuf,
+    logs: AtomicUsize,
+}
+
+impl TestDir {
+    pub fn new(name: &str) -> TestDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("mr-{name}-{}-{unique}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        TestDir {
+            path,
+            logs: AtomicUsize::new(0),
+        }
+    }
+
+    /// This test's socket path.
+    pub fn socket(&self) -> String {
+        self.path.join("mr.sock").to_string_lossy().into_owned()
+    }
+
+    /// Starts `program` in this directory with a hard deadline `limit`; its stderr goes to
+    /// a log file here.
+    pub fn spawn(&self, name: &str, program: &str, args: &[&str], limit: Duration) -> Proc {
+        let n = self.logs.fetch_add(1, Ordering::Relaxed);
+        let log_path = self.path.join(format!("log-{n:02}-{name}"));
+        let log = File::create(&log_path).unwrap();
+        let child = Command::new(program)
+            .args(args)
+            .current_dir(&self.path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {program}: {e}"));
+        Proc {
+            name: format!("{name} (log {})", log_path.display()),
+            child,
+            deadline: Instant::now() + limit,
+            status: None,
+        }
+    }
+
+    /// Starts a coordinator on the eight texts, listening on this test's socket.
+    pub fn coordinator(&self, extra: &[&str], limit: Duration) -> Proc {
+        let socket = self.socket();
+        let inputs = inputs();
+        let mut args = vec!["--listen", &socket];
+        args.extend_from_slice(extra);
+        args.extend(inputs.iter().map(String::as_str));
+        let coordinator = self.spawn("coordinator", COORDINATOR, &args, limit);
+        self.wait_for_socket();
+        coordinator
+    }
+
+    /// Waits until the coordinator's socket exists. The course's script sleeps a second
+    /// instead; waiting for the socket starts the workers as soon as they can connect.
+    pub fn wait_for_socket(&self) {
+        let socket = self.path.join("mr.sock");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !socket.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the coordinator never created {}",
+                socket.display()
+            );
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Starts a worker running `app` for this test's coordinator.
+    pub fn worker(&self, app: &str, limit: Duration) -> Proc {
+        let socket = self.socket();
+        self.spawn("worker", WORKER, &[app, "--coordinator", &socket], limit)
+    }
+
+    /// Runs mrsequential with `app` on the eight texts in a subdirectory and returns its output
+    /// lines, sorted, blank lines dropped (the course's `sort mr-out-0 | grep .`).
+    pub fn sequential(&self, app: &str) -> Vec<String> {
+        let reference = self.path.join("reference");
+        fs::create_dir_all(&reference).unwrap();
+        let inputs = inputs();
+        let status = Command::new(SEQUENTIAL)
+            .arg(app)
+            .args(&inputs)
+            .current_dir(&reference)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mrsequential {app} failed: {status}");
+        sorted_lines(&reference, "mr-out-0")
+    }
+
+    /// The output of a distributed run: the lines of every `mr-out*` file, sorted, blank lines
+    /// dropped (the course's `sort mr-out* | grep .`).
+    pub fn output(&self) -> Vec<String> {
+        sorted_lines(&self.path, "mr-out")
+    }
+
+    /// Names of the files in this directory that start with `prefix`.
+    pub fn files_starting_with(&self, prefix: &str) -> Vec<String> {
+        files_starting_with(&self.path, prefix)
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            eprintln!(
+                "test files and process logs kept in {}",
+                self.path.display()
+            );
+        } else {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn files_starting_with(dir: &Path, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(prefix))
+        .collect();
+    names.sort();
+    names
+}
+
+fn sorted_lines(dir: &Path, prefix: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for name in files_starting_with(dir, prefix) {
+        let text = fs::read_to_string(dir.join(&name)).unwrap();
+        lines.extend(text.lines().filter(|l| !l.is_empty()).map(String::from));
+    }
+    lines.sort();
+    lines
+}
+
+/// A process started by a test, killed when dropped.
+pub struct Proc {
+    pub name: String,
+    child: Child,
+    deadline: Instant,
+    status: Option<ExitStatus>,
+}
+
+impl Proc {
+    /// The exit status if the process has exited, without waiting.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().unwrap();
+        }
+        self.status
+    }
+
+    /// Waits for the process to exit. Past its deadline it is killed and the test fails.
+    pub fn wait(&mut self) -> ExitStatus {
+        loop {
+            if let Some(status) = self.try_wait() {
+                return status;
+            }
+            if Instant::now() >= self.deadline {
+                let _ = self.child.kill();
+                panic!("{} did not exit before its deadline; killed", self.name);
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Waits for the process and fails the test unless it exited successfully.
+    pub fn wait_success(&mut self) {
+        let status = self.wait();
+        assert!(status.success(), "{} failed: {status}", self.name);
+    }
+
+    /// Whether the process has passed its deadline (the caller should give up on it).
+    pub fn overdue(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Waits until any of `procs` exits, and returns its index. Fails the test if one of them
+/// passes its deadline first.
+pub fn wait_any(procs: &mut [Proc]) -> usize {
+    loop {
+        for (i, proc) in procs.iter_mut().enumerate() {
+            if proc.try_wait().is_some() {
+                return i;
+            }
+            assert!(
+                !proc.overdue(),
+                "{} did not exit before its deadline",
+                proc.name
+            );
+        }
+        thread::sleep(POLL);
+    }
+}
+
+/// Sleeps; only for the pauses that the course's script itself makes.
+pub fn pause(duration: Duration) {
+    thread::sleep(duration);
+}
