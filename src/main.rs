@@ -7,12 +7,17 @@
 //! cargo run --release -- --test figure_8    # tests whose name contains figure_8
 //! cargo run --release -- 2 -n 1000 --seed 1 --partition 3/8 --json part3.json
 //! cargo run --release -- merge part*.json   # one table from slices run elsewhere
+//! cargo run --release -- logs run.trace.jsonl --only vote,leader   # a trace, one column per peer
+//! cargo run --release -- timeline run.trace.jsonl -o run.html      # a trace's timeline page
 //! ```
 
 mod discover;
+mod logs;
 mod runner;
 mod seeds;
 mod summary;
+mod timeline;
+mod trace_file;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +48,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Shows a trace (LAB_TRACE=FILE) as a space-time diagram, one column per peer.
+    Logs(logs::LogsArgs),
+    /// Draws a trace's timeline as a self-contained HTML page.
+    Timeline {
+        /// A trace written with LAB_TRACE=FILE.
+        file: PathBuf,
+        /// Where to write the page.
+        #[arg(short, long, default_value = "timeline.html")]
+        output: PathBuf,
+    },
     /// Combines the --json files of several slices into one report.
     Merge {
         /// Files written by `grade --json`.
@@ -102,6 +117,25 @@ fn parse_seed(text: &str) -> Result<u64, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let all_passed = match cli.command {
+        Some(Command::Logs(args)) => match logs::run(&args) {
+            Ok(()) => true,
+            Err(message) => return fail(&message),
+        },
+        Some(Command::Timeline { file, output }) => {
+            let made = trace_file::read(&file).and_then(|trace| {
+                for warning in &trace.warnings {
+                    eprintln!("timeline: {}: {warning} (skipped)", file.display());
+                }
+                timeline::write(&output, &file.display().to_string(), &trace.events)
+            });
+            match made {
+                Ok(()) => {
+                    println!("{}", output.display());
+                    true
+                }
+                Err(message) => return fail(&message),
+            }
+        }
         Some(Command::Merge { files }) => match merge(&files) {
             Ok(results) => summary::print(&results),
             Err(message) => return fail(&message),
@@ -158,6 +192,7 @@ fn grade(args: &GradeArgs) -> Result<bool, String> {
             tests.iter().map(move |test| Job {
                 test: test.clone(),
                 seed: seeds::seed_of_run(base, i),
+                trace: None,
             })
         })
         .enumerate()

@@ -26,6 +26,8 @@ const WALL_LIMIT: Duration = Duration::from_secs(600);
 pub struct Job {
     pub test: TestCase,
     pub seed: u64,
+    /// Where to write the run's trace (`LAB_TRACE`), if anywhere.
+    pub trace: Option<PathBuf>,
 }
 
 /// What one run did. Serialized with `--json`, read back by `merge`.
@@ -44,6 +46,12 @@ pub struct RunResult {
     pub log: Option<PathBuf>,
     /// The first line that says why it failed.
     pub reason: Option<String>,
+    /// A failing run's trace (JSON lines), from replaying its seed with `LAB_TRACE`.
+    #[serde(default)]
+    pub trace: Option<PathBuf>,
+    /// A failing run's timeline page.
+    #[serde(default)]
+    pub timeline: Option<PathBuf>,
 }
 
 impl RunResult {
@@ -125,10 +133,12 @@ fn run_one(job: &Job, log_dir: &Path) -> RunResult {
     if !passed && reason.is_none() {
         reason = failure_reason(&output);
     }
+    let (mut trace, mut timeline) = (None, None);
     let log = if passed {
         let _ = std::fs::remove_file(&log_path);
         None
     } else {
+        (trace, timeline) = trace_failure(job, &log_path);
         Some(log_path)
     };
     RunResult {
@@ -142,7 +152,33 @@ fn run_one(job: &Job, log_dir: &Path) -> RunResult {
         digest,
         log,
         reason,
+        trace,
+        timeline,
     }
+}
+
+/// Replays a failing run with `LAB_TRACE` set (the seed fixes the run, so the replay fails
+/// the same way) and draws its timeline page. Lab 1 runs real processes, which no seed fixes
+/// and which do not trace: nothing to replay there.
+fn trace_failure(job: &Job, log_path: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
+    if job.test.package == "mapreduce" {
+        return (None, None);
+    }
+    let trace_path = log_path.with_extension("trace.jsonl");
+    let replay_log = log_path.with_extension("replay.log");
+    let mut traced = job.clone();
+    traced.trace = Some(trace_path.clone());
+    let _ = spawn_and_wait(&traced, &replay_log);
+    let _ = std::fs::remove_file(&replay_log);
+    let Ok(trace) = crate::trace_file::read(&trace_path) else {
+        return (None, None);
+    };
+    let page_path = log_path.with_extension("html");
+    let title = format!("{} seed={}", job.test.name, job.seed);
+    let page = crate::timeline::write(&page_path, &title, &trace.events)
+        .ok()
+        .map(|_| page_path);
+    (Some(trace_path), page)
 }
 
 /// Starts the test's process with its output going to `log_path`; Ok(passed).
@@ -150,10 +186,16 @@ fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<bool, String> {
     let log =
         File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
     let log_err = log.try_clone().map_err(|e| e.to_string())?;
-    let mut child = Command::new(&job.test.binary)
+    let mut command = Command::new(&job.test.binary);
+    command
         .args(["--exact", &job.test.name, "--nocapture", "--test-threads=1"])
         .env("LAB_SEED", job.seed.to_string())
         .env("CARGO_PKG_NAME", &job.test.package)
+        .env_remove("LAB_TRACE");
+    if let Some(trace) = &job.trace {
+        command.env("LAB_TRACE", trace);
+    }
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)

@@ -77,6 +77,16 @@ pub fn print(results: &[RunResult]) -> bool {
             if let Some(log) = &failure.log {
                 println!("    output: {}", log.display());
             }
+            if let Some(trace) = &failure.trace {
+                println!(
+                    "    trace: {}  (view: cargo run --release -- logs {})",
+                    trace.display(),
+                    trace.display()
+                );
+            }
+            if let Some(page) = &failure.timeline {
+                println!("    timeline: {}", page.display());
+            }
         }
     }
     failures.is_empty()

@@ -167,6 +167,11 @@ impl Sim {
     /// Marks the run failed with `message`; [`run`] returns it as the run's failure. Only the
     /// first failure is kept: later ones are usually consequences of it.
     pub fn fail(&self, message: String) {
+        tracing::error!(topic = "failure", "{message}");
+        self.record_failure(message);
+    }
+
+    fn record_failure(&self, message: String) {
         let mut failure = self.inner.failure.lock().unwrap();
         if failure.is_none() {
             *failure = Some(message);
@@ -300,6 +305,7 @@ async fn watch<Fut: Future>(
                     last_active = sim.elapsed();
                 }
                 if tokio::time::Instant::now() >= deadline {
+                    tracing::error!(topic = "failure", "the test ran past its time budget");
                     let report = crate::hang::report(sim, last_active, &sim.inner.hang_reporters).await;
                     return Err(RunError::TimedOut { budget, report });
                 }
@@ -341,7 +347,8 @@ impl<F: Future> Future for FailOnPanic<F> {
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(poll) => poll,
             Err(payload) => {
-                this.sim.fail(panic_message(&*payload));
+                // The panic hook has already reported it; just fail the run.
+                this.sim.record_failure(panic_message(&*payload));
                 // The task is dead; it never completes, and the run is ending.
                 Poll::Pending
             }

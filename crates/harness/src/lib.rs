@@ -43,6 +43,7 @@ where
     let seed = seed::from_env();
     let realtime = seed::realtime_from_env();
     let (sim, outcome) = labrpc::sim::run(seed, realtime, budget, body);
+    trace::flush();
     println!("seed={} digest={}", sim.seed(), sim.digest());
     if let Err(error) = &outcome {
         println!("  ... FAILED: {error}");
