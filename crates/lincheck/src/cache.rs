@@ -23,10 +23,8 @@ pub type StateId = u32;
 const NIL: u32 = u32::MAX;
 
 struct Entry<S> {
-    /// Hash of the configuration (bitset hash XOR state hash).
-    key: u64,
     state: S,
-    /// The previous entry with the same key, or `NIL`.
+    /// The previous entry with the same key (hash of bitset and state), or `NIL`.
     next: u32,
 }
 
@@ -61,20 +59,15 @@ impl<S: Eq + Hash> Cache<S> {
         let mut at = *head;
         while at != NIL {
             let entry = &self.entries[at as usize];
-            if entry.key == key
-                && entry.state == state
-                && same_words(stored(&self.bits, self.words, at), words)
-            {
+            // Entries chained here share the key, so this is almost always the configuration
+            // itself; the comparison only guards against 64-bit hash collisions.
+            if same_words(stored(&self.bits, self.words, at), words) && entry.state == state {
                 return None;
             }
             at = entry.next;
         }
         let id = self.entries.len() as u32;
-        self.entries.push(Entry {
-            key,
-            state,
-            next: *head,
-        });
+        self.entries.push(Entry { state, next: *head });
         *head = id;
         self.bits.extend_from_slice(words);
         Some(id)

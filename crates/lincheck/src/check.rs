@@ -13,9 +13,10 @@ use crate::model::Model;
 use crate::outcome::{Failure, LinearizedOp, OpSummary, Outcome};
 use crate::search::{Explanation, Search, Verdict};
 
-/// A budget that settles every history in this crate's test data with a wide margin (the
-/// hardest needs about a million steps) while bounding a pathological search to tens of seconds.
-pub const DEFAULT_BUDGET: u64 = 100_000_000;
+/// The default step budget: about seven times what the hardest history in this crate's test data
+/// needs (1.4 million steps), while bounding a pathological search to a few seconds and, since
+/// each step may remember one configuration (roughly 50 to 200 bytes), about a gigabyte.
+pub const DEFAULT_BUDGET: u64 = 10_000_000;
 
 /// Steps an undecided partition gets per turn: large enough that switching costs nothing,
 /// small enough that a cheap failure is not kept waiting behind hard partitions.

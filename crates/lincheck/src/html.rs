@@ -277,16 +277,23 @@ fn timeline<M: Model>(
     svg
 }
 
-/// `label` if it fits in `room` characters, else `short` if that fits (a linearized operation's
-/// order number), else as much of `short` as fits, with an ellipsis.
+/// `label` if it fits in `room` characters; else as much of it as fits, with an ellipsis, if
+/// that shows more than `short` (a linearized operation's order number, "#n"); else `short`,
+/// itself cut if need be.
 fn fit(label: &str, short: &str, room: usize) -> String {
+    let cut = |text: &str| -> String {
+        let kept = room.saturating_sub(1).max(1);
+        text.chars().take(kept).chain(['…']).collect()
+    };
+    let short_len = short.chars().count();
     if label.chars().count() <= room {
         label.to_string()
-    } else if short.chars().count() <= room {
+    } else if room >= short_len + 4 {
+        cut(label)
+    } else if short_len <= room {
         short.to_string()
     } else {
-        let kept = room.saturating_sub(1).max(1);
-        short.chars().take(kept).chain(['…']).collect()
+        cut(short)
     }
 }
 

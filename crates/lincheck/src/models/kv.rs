@@ -4,15 +4,15 @@
 //! per key, in sorted key order) and starts as the empty string; Get returns the current value
 //! ("" if the key was never written), Put replaces it, Append concatenates to it.
 //!
-//! The state is a [`KvState`] rather than a plain `String` purely for speed: the search clones,
-//! hashes and compares states at every step, and values grow long under many appends.
+//! The state is a [`KvState`] rather than a plain `String` purely for speed and memory (see
+//! `kv_state.rs`).
 
 use crate::history::Operation;
 use crate::model::{Model, Partition};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher};
-use std::rc::Rc;
+
+pub use super::kv_state::KvState;
 
 /// A clerk call. The output of every call is a `String`: the value read for `Get`, ignored
 /// (conventionally empty) for `Put` and `Append`.
@@ -53,66 +53,6 @@ impl KvInput {
     }
 }
 
-/// The value of one key: a string that is cheap to clone (the text is shared), hash (the hash is
-/// kept up to date as the value is built, so appending hashes only the appended bytes) and
-/// compare (unequal hashes or lengths settle most comparisons without reading the text).
-#[derive(Clone, Debug)]
-pub struct KvState {
-    value: Rc<str>,
-    hash: u64,
-}
-
-impl KvState {
-    /// A state holding `value`.
-    pub fn new(value: &str) -> Self {
-        KvState {
-            value: Rc::from(value),
-            hash: fnv1a(FNV_OFFSET, value),
-        }
-    }
-
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.value
-    }
-
-    /// This value with `suffix` appended.
-    fn appended(&self, suffix: &str) -> Self {
-        let mut value = String::with_capacity(self.value.len() + suffix.len());
-        value.push_str(&self.value);
-        value.push_str(suffix);
-        KvState {
-            value: Rc::from(value),
-            hash: fnv1a(self.hash, suffix),
-        }
-    }
-}
-
-impl PartialEq for KvState {
-    fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash
-            && (Rc::ptr_eq(&self.value, &other.value) || self.value == other.value)
-    }
-}
-
-impl Eq for KvState {}
-
-impl Hash for KvState {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
-    }
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// FNV-1a, a byte-at-a-time hash: the hash of `a + b` is `fnv1a(fnv1a(FNV_OFFSET, a), b)`.
-fn fnv1a(mut hash: u64, text: &str) -> u64 {
-    for &byte in text.as_bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
-}
-
 /// The sequential specification of one key/value store (state: the value of one key).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct KvModel;
@@ -129,7 +69,7 @@ impl Model for KvModel {
     fn step(&self, state: &KvState, input: &KvInput, output: Option<&String>) -> Option<KvState> {
         match input {
             KvInput::Get { .. } => match output {
-                Some(read) if read.as_str() != state.as_str() => None,
+                Some(read) if !state.equals_str(read) => None,
                 _ => Some(state.clone()),
             },
             KvInput::Put { value, .. } => Some(KvState::new(value)),
@@ -161,7 +101,7 @@ impl Model for KvModel {
     }
 
     fn describe_state(&self, state: &KvState) -> String {
-        format!("{:?}", state.as_str())
+        format!("{state:?}")
     }
 }
 
@@ -173,7 +113,7 @@ mod tests {
     fn step_follows_the_specification() {
         let m = KvModel;
         let s = m.init();
-        assert_eq!(s.as_str(), "");
+        assert!(s.is_empty());
         let s = m.step(&s, &KvInput::append("k", "a"), None).unwrap();
         let s = m
             .step(&s, &KvInput::append("k", "b"), Some(&String::new()))
@@ -186,20 +126,8 @@ mod tests {
         );
         assert_eq!(m.step(&s, &KvInput::get("k"), None).unwrap(), s);
         let z = m.step(&s, &KvInput::put("k", "z"), None).unwrap();
-        assert_eq!(z.as_str(), "z");
+        assert!(z.equals_str("z"));
         assert_eq!(m.describe_state(&z), "\"z\"");
-    }
-
-    #[test]
-    fn states_built_differently_compare_and_hash_alike() {
-        let built = KvState::new("ab").appended("cd");
-        let direct = KvState::new("abcd");
-        assert_eq!(built, direct);
-        assert_eq!(
-            crate::hash::hash_one(&built),
-            crate::hash::hash_one(&direct)
-        );
-        assert_ne!(built, KvState::new("abce"));
     }
 
     #[test]

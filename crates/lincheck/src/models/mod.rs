@@ -1,4 +1,5 @@
 //! Ready-made models: the course's key/value service and Jepsen's etcd register.
 
 pub mod kv;
+mod kv_state;
 pub mod register;
