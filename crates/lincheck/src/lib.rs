@@ -39,6 +39,8 @@
 //!   come next ([`Failure`]), which [`html`] draws.
 //! * [`parse`] reads the text formats of the test data; the `lincheck` binary wraps it all.
 
+#![warn(missing_docs)]
+
 mod bitset;
 mod cache;
 mod check;

@@ -92,12 +92,30 @@ impl Outcome {
 
 impl fmt::Display for OpSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "client {}: {}", self.client, self.description)
+        write!(
+            f,
+            "client {}: {}",
+            self.client,
+            abbreviate(&self.description)
+        )
     }
 }
 
-/// At most this many stuck operations are listed in the one-line summary.
+/// At most this many stuck operations (or undecided partitions) are listed in the summary.
 const SUMMARY_LIMIT: usize = 3;
+
+/// Descriptions and states longer than this many characters are cut short in the summary (the
+/// [`Failure`] and the HTML page have them in full).
+const TEXT_LIMIT: usize = 160;
+
+fn abbreviate(text: &str) -> String {
+    let length = text.chars().count();
+    if length <= TEXT_LIMIT {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(TEXT_LIMIT).collect();
+    format!("{kept}... ({length} characters)")
+}
 
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -126,7 +144,7 @@ impl fmt::Display for Outcome {
                     failure.partition,
                     failure.linearized.len(),
                     failure.partition_ops.len(),
-                    failure.final_state,
+                    abbreviate(&failure.final_state),
                 )?;
                 write!(f, "none of these can come next: ")?;
                 for (i, op) in failure.unplaced.iter().take(SUMMARY_LIMIT).enumerate() {

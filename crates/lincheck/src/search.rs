@@ -23,7 +23,9 @@ use crate::model::Model;
 
 /// What the search concluded about one partition.
 pub enum Verdict<S> {
+    /// The partition has a linearization.
     Linearizable,
+    /// It has none; here is the best attempt.
     NotLinearizable(Explanation<S>),
 }
 

@@ -18,9 +18,25 @@ pub use super::kv_state::KvState;
 /// (conventionally empty) for `Put` and `Append`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KvInput {
-    Get { key: String },
-    Put { key: String, value: String },
-    Append { key: String, value: String },
+    /// Read the value of `key` ("" if never written).
+    Get {
+        /// The key read.
+        key: String,
+    },
+    /// Set `key` to `value`.
+    Put {
+        /// The key written.
+        key: String,
+        /// Its new value.
+        value: String,
+    },
+    /// Append `value` to the value of `key`.
+    Append {
+        /// The key written.
+        key: String,
+        /// What is appended.
+        value: String,
+    },
 }
 
 impl KvInput {

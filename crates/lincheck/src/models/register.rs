@@ -12,9 +12,17 @@ use serde::{Deserialize, Serialize};
 /// An operation on the register.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RegisterInput {
+    /// Read the value.
     Read,
+    /// Set the value.
     Write(i64),
-    Cas { from: i64, to: i64 },
+    /// Set the value to `to` if it is `from`.
+    Cas {
+        /// The value expected.
+        from: i64,
+        /// The value to set.
+        to: i64,
+    },
 }
 
 /// What the client was told.
@@ -25,7 +33,10 @@ pub enum RegisterOutput {
     /// The write was acknowledged.
     Written,
     /// Whether the compare-and-set took effect.
-    Cas { succeeded: bool },
+    Cas {
+        /// True if the register held `from` and now holds `to`.
+        succeeded: bool,
+    },
 }
 
 /// The register's sequential specification; the state is its value (`None`: absent).

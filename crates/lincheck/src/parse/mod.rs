@@ -19,6 +19,7 @@ use std::fmt;
 pub struct ParseError {
     /// The offending line, or `None` for a problem with the file as a whole.
     pub line: Option<usize>,
+    /// What is wrong.
     pub message: String,
 }
 
