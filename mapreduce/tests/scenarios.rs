@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{pause, wait_any, Proc, Scenario, TestDir, CRASH_LIMIT, PROCESS_LIMIT, WORKER};
+use common::{pause, wait_any, Proc, Scenario, TestDir, PROCESS_LIMIT, WORKER};
 
 /// Runs `app` with `n_workers` workers and checks the sorted output equals mrsequential's.
 fn compare_with_sequential(test: &str, name: &str, app: &str, n_workers: usize) {
@@ -154,44 +154,7 @@ fn crash_1() {
     let scenario = Scenario::start("crash");
     let dir = TestDir::new("crash");
     let expected = dir.sequential("nocrash");
-    let deadline = Instant::now() + CRASH_LIMIT;
-    let mut coordinator = dir.coordinator(&[], CRASH_LIMIT);
-
-    // One worker, plus three loops that each restart a worker one second after it dies, for
-    // as long as the coordinator runs.
-    let mut done: Vec<Proc> = Vec::new();
-    let mut single = dir.worker("crash", CRASH_LIMIT);
-    let mut loops: Vec<(Option<Proc>, Instant)> = (0..3)
-        .map(|_| (Some(dir.worker("crash", CRASH_LIMIT)), Instant::now()))
-        .collect();
-    while coordinator.try_wait().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the crash job did not finish in {CRASH_LIMIT:?}"
-        );
-        for (slot, restart_at) in &mut loops {
-            if let Some(proc) = slot {
-                if proc.try_wait().is_some() {
-                    done.push(slot.take().unwrap());
-                    *restart_at = Instant::now() + Duration::from_secs(1);
-                }
-            } else if Instant::now() >= *restart_at {
-                *slot = Some(dir.spawn(
-                    "worker",
-                    WORKER,
-                    &["crash", "--coordinator", &dir.socket()],
-                    CRASH_LIMIT,
-                ));
-            }
-        }
-        pause(Duration::from_millis(10));
-    }
-    assert!(coordinator.wait().success(), "the coordinator failed");
-    // Like the script's final `wait`: let the remaining workers finish.
-    single.wait();
-    for proc in loops.iter_mut().filter_map(|(slot, _)| slot.as_mut()) {
-        proc.wait();
-    }
+    common::crash_job(&dir);
 
     let output = dir.output();
     assert!(

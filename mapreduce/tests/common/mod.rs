@@ -279,6 +279,64 @@ pub fn wait_any(procs: &mut [Proc]) -> usize {
     }
 }
 
+/// Runs a whole job as fast as it can go: the coordinator and `n_workers` workers all started at
+/// once (workers retry until the coordinator listens). Returns when every process has exited
+/// successfully.
+pub fn quick_job(dir: &TestDir, app: &str, n_workers: usize) {
+    let socket = dir.socket();
+    let inputs = inputs();
+    let mut args = vec!["--listen", socket.as_str()];
+    args.extend(inputs.iter().map(String::as_str));
+    let mut procs = vec![dir.spawn("coordinator", COORDINATOR, &args, PROCESS_LIMIT)];
+    for _ in 0..n_workers {
+        procs.push(dir.spawn(
+            "worker",
+            WORKER,
+            &[app, "--coordinator", &socket],
+            PROCESS_LIMIT,
+        ));
+    }
+    for proc in &mut procs {
+        proc.wait_success();
+    }
+}
+
+/// The course's crash scenario: a coordinator, one worker running `crash`, and three loops that
+/// each restart a `crash` worker one second after it dies, for as long as the coordinator runs.
+/// Returns when the coordinator and every worker have exited; fails the test if the coordinator
+/// does not finish within [`CRASH_LIMIT`] or fails.
+pub fn crash_job(dir: &TestDir) {
+    let deadline = Instant::now() + CRASH_LIMIT;
+    let mut coordinator = dir.coordinator(&[], CRASH_LIMIT);
+    let mut single = dir.worker("crash", CRASH_LIMIT);
+    let mut loops: Vec<(Option<Proc>, Instant)> = (0..3)
+        .map(|_| (Some(dir.worker("crash", CRASH_LIMIT)), Instant::now()))
+        .collect();
+    let mut exited = Vec::new(); // Their guards live until the end, like the others'.
+    while coordinator.try_wait().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the crash job did not finish in {CRASH_LIMIT:?}"
+        );
+        for (slot, restart_at) in &mut loops {
+            let died = slot.as_mut().is_some_and(|proc| proc.try_wait().is_some());
+            if died {
+                exited.push(slot.take());
+                *restart_at = Instant::now() + Duration::from_secs(1);
+            } else if slot.is_none() && Instant::now() >= *restart_at {
+                *slot = Some(dir.worker("crash", CRASH_LIMIT));
+            }
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(coordinator.wait().success(), "the coordinator failed");
+    // Like the script's final `wait`: let the remaining workers finish.
+    single.wait();
+    for proc in loops.iter_mut().filter_map(|(slot, _)| slot.as_mut()) {
+        proc.wait();
+    }
+}
+
 /// Sleeps; only for the pauses that the course's script itself makes.
 pub fn pause(duration: Duration) {
     thread::sleep(duration);
