@@ -17,6 +17,7 @@ mod runner;
 mod seeds;
 mod summary;
 mod timeline;
+mod trace_cost;
 mod trace_file;
 
 use std::path::PathBuf;
@@ -92,6 +93,10 @@ struct GradeArgs {
     /// Lists the selected tests and exits.
     #[arg(long)]
     list: bool,
+    /// Instead of grading, measures what tracing costs: runs the selected tests once with
+    /// tracing off and once with LAB_TRACE on, and prints both wall times.
+    #[arg(long)]
+    trace_cost: bool,
 }
 
 fn parse_part(text: &str) -> Result<String, String> {
@@ -182,6 +187,10 @@ fn grade(args: &GradeArgs) -> Result<bool, String> {
         for test in &tests {
             println!("{:6} {:10} {}", test.part(), test.package, test.name);
         }
+        return Ok(true);
+    }
+    if args.trace_cost {
+        trace_cost::run(&tests, &grade_dir(&tests[0]))?;
         return Ok(true);
     }
     let base = args.seed.unwrap_or_else(rand_seed);

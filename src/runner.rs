@@ -182,7 +182,7 @@ fn trace_failure(job: &Job, log_path: &Path) -> (Option<PathBuf>, Option<PathBuf
 }
 
 /// Starts the test's process with its output going to `log_path`; Ok(passed).
-fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<bool, String> {
+pub fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<bool, String> {
     let log =
         File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
     let log_err = log.try_clone().map_err(|e| e.to_string())?;
