@@ -1,1 +1,29 @@
-//! Lab 2: Raft (not yet built).
+//! Lab 2: Raft, as in the extended Raft paper (Figure 2, and section 7's snapshots), with the
+//! course's interface.
+//!
+//! How the pieces fit:
+//! - [`Raft`] (`raft.rs`) is the handle a service uses: `new`, `start`, `get_state`,
+//!   `snapshot`, `kill`, and the RPC [`service`](Raft::service) the tester adds to a labrpc
+//!   server.
+//! - `core/` is the protocol: a synchronous state machine that takes events and returns
+//!   effects, with no I/O, so it is unit-tested without a network.
+//! - `driver.rs` is the one task per peer that runs the core: it owns the timers, sends each
+//!   request in a task of its own, saves state, and feeds the apply channel.
+//! - `log.rs` is the log with its snapshot offset; `storage.rs` is what is saved and how;
+//!   [`Persister`] holds it; `messages.rs` declares the RPCs; [`ApplyMsg`] is what the
+//!   service receives.
+
+mod apply;
+pub mod core;
+mod driver;
+pub mod log;
+pub mod messages;
+mod persister;
+mod raft;
+mod storage;
+
+pub use apply::ApplyMsg;
+pub use driver::{ELECTION_TIMEOUT_MS, HEARTBEAT_INTERVAL};
+pub use persister::Persister;
+pub use raft::Raft;
+pub use storage::{DurableState, PersistError};

@@ -1,0 +1,2 @@
+// Placeholder so the workspace parses until this benchmark lands.
+fn main() {}

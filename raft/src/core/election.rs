@@ -1,0 +1,126 @@
+//! Leader election (section 5.2 of the paper, and 5.4.1's voting restriction).
+//!
+//! A follower or candidate whose election timer fires starts an election: it moves to the
+//! next term, votes for itself and asks everyone else for a vote. A peer grants at most one
+//! vote per term, and only to a candidate whose log is at least as up to date as its own, so
+//! a leader always holds every committed entry. A majority of votes makes a leader, which
+//! announces itself at once with heartbeats.
+
+use super::{Core, Role, Rpc};
+use crate::messages::{RequestVoteArgs, RequestVoteReply};
+
+impl Core {
+    /// The election timer fired: start an election (a leader has no election timer).
+    pub fn election_timeout(&mut self) {
+        if self.is_leader() {
+            return;
+        }
+        self.term += 1;
+        self.voted_for = Some(self.me);
+        self.state_dirty = true;
+        let mut votes = vec![false; self.peers];
+        votes[self.me] = true;
+        self.role = Role::Candidate { votes };
+        self.ready.reset_election_timer = true;
+        tracing::debug!(
+            node = self.me,
+            term = self.term,
+            topic = "timer",
+            "election timeout: became candidate"
+        );
+        if self.peers == 1 {
+            self.become_leader();
+            return;
+        }
+        let args = RequestVoteArgs {
+            term: self.term,
+            candidate: self.me,
+            last_log_index: self.log.last_index(),
+            last_log_term: self.log.last_term(),
+        };
+        for peer in self.others() {
+            self.send(peer, Rpc::RequestVote(args.clone()));
+        }
+    }
+
+    pub(super) fn request_vote(&mut self, args: RequestVoteArgs) -> RequestVoteReply {
+        if args.term > self.term {
+            self.become_follower(args.term);
+        }
+        // Section 5.4.1: a candidate's log must be at least as up to date as the voter's.
+        let up_to_date = (args.last_log_term, args.last_log_index)
+            >= (self.log.last_term(), self.log.last_index());
+        let free = self.voted_for.is_none_or(|v| v == args.candidate);
+        let granted = args.term == self.term && free && up_to_date;
+        if granted {
+            if self.voted_for.is_none() {
+                self.voted_for = Some(args.candidate);
+                self.state_dirty = true;
+            }
+            // Granting a vote defers this peer's own candidacy (Figure 2, "Followers").
+            self.ready.reset_election_timer = true;
+            tracing::debug!(
+                node = self.me,
+                term = self.term,
+                topic = "vote",
+                "granted vote to {}",
+                args.candidate
+            );
+        } else {
+            tracing::debug!(
+                node = self.me,
+                term = self.term,
+                topic = "vote",
+                "denied vote to {} (its term {}, log up to date: {up_to_date}, voted for {:?})",
+                args.candidate,
+                args.term,
+                self.voted_for
+            );
+        }
+        RequestVoteReply {
+            term: self.term,
+            vote_granted: granted,
+        }
+    }
+
+    pub(super) fn vote_response(&mut self, from: usize, term: u64, reply: RequestVoteReply) {
+        if reply.term > self.term {
+            self.become_follower(reply.term);
+            return;
+        }
+        if term != self.term || !reply.vote_granted {
+            return;
+        }
+        let Role::Candidate { votes } = &mut self.role else {
+            return;
+        };
+        votes[from] = true;
+        let granted = votes.iter().filter(|&&v| v).count();
+        if granted > self.peers / 2 {
+            self.become_leader();
+        }
+    }
+
+    fn become_leader(&mut self) {
+        let next_index = self.log.last_index() + 1;
+        self.role = Role::Leader {
+            followers: (0..self.peers)
+                .map(|_| super::Progress::new(next_index))
+                .collect(),
+        };
+        tracing::debug!(
+            node = self.me,
+            term = self.term,
+            topic = "leader",
+            "became leader (log ends at {})",
+            next_index - 1
+        );
+        // Announce the leadership now, before any other candidate's timer fires.
+        for peer in self.others() {
+            self.send_heartbeat(peer);
+        }
+        if self.peers == 1 {
+            self.advance_commit();
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! Log replication (section 5.3): proposals, AppendEntries, commitment and application.
+//!
+//! The leader keeps a [`Progress`] per follower and paces what it sends:
+//! - at most one replication request (entries, a snapshot, or news of a higher commit index)
+//!   is in flight to each follower; entries proposed meanwhile go in the next request, sent
+//!   as soon as the answer comes back, so proposals batch themselves under load;
+//! - a follower that does not answer (the request was lost, or it is unreachable) is
+//!   *probed* with small empty AppendEntries on each heartbeat tick until it answers, rather
+//!   than sent the same entries again and again;
+//! - on each heartbeat tick a follower that has not answered a replication request since the
+//!   last tick gets a heartbeat (or the entries it lacks), so an idle leader sends one
+//!   message per follower per tick and a busy one little beyond its replication traffic.
+//!
+//! A follower that rejects a request says where its log diverges (the term of its
+//! conflicting entry and where that term starts, or its log length), and the leader skips a
+//! whole term per round trip (the course's fast backtracking).
+
+use super::{AppendSent, Core, Role, Rpc};
+use crate::messages::{AppendEntriesArgs, AppendEntriesReply, Conflict, Entry};
+
+/// The most command bytes one AppendEntries carries; longer catch-ups take several.
+pub const MAX_APPEND_BYTES: usize = 1 << 20;
+
+/// Heartbeat ticks a replication request may go unanswered before the leader presumes it
+/// lost and starts probing the follower.
+const IN_FLIGHT_TICKS: u8 = 2;
+
+/// What a leader knows of one follower.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    /// The next log index to send.
+    pub next_index: u64,
+    /// The highest index known to be replicated on the follower.
+    pub match_index: u64,
+    /// The replication request awaiting an answer, if any.
+    pub(super) in_flight: Option<InFlight>,
+    /// The follower has not answered lately: send it only heartbeats until it does.
+    pub(super) probing: bool,
+    /// The follower answered a replication request since the last heartbeat tick.
+    pub(super) heard_since_tick: bool,
+    /// The highest commit index sent to the follower.
+    commit_sent: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct InFlight {
+    pub(super) seq: u64,
+    /// Heartbeat ticks since it was sent.
+    ticks: u8,
+}
+
+impl Progress {
+    pub fn new(next_index: u64) -> Progress {
+        Progress {
+            next_index,
+            match_index: 0,
+            in_flight: None,
+            probing: false,
+            heard_since_tick: false,
+            commit_sent: 0,
+        }
+    }
+}
+
+impl Core {
+    /// The service proposes a command. Returns where it will be in the log if it commits,
+    /// or `None` if this peer is not the leader. Sending waits for [`Core::replicate`], so
+    /// that proposals made together travel together.
+    pub fn propose(&mut self, command: Vec<u8>) -> Option<(u64, u64)> {
+        if !self.is_leader() {
+            return None;
+        }
+        let term = self.term;
+        let index = self.log.append(Entry { term, command });
+        self.state_dirty = true;
+        Some((index, term))
+    }
+
+    /// Sends new entries to every follower ready for them (after proposals).
+    pub fn replicate(&mut self) {
+        if !self.is_leader() {
+            return;
+        }
+        for peer in self.others() {
+            self.send_next(peer);
+        }
+        if self.peers == 1 {
+            self.advance_commit();
+        }
+    }
+
+    /// The heartbeat timer fired (leaders only): see the module documentation.
+    pub fn heartbeat(&mut self) {
+        for peer in self.others() {
+            let Some(progress) = self.progress(peer) else {
+                return;
+            };
+            if let Some(flight) = &mut progress.in_flight {
+                flight.ticks += 1;
+                if flight.ticks >= IN_FLIGHT_TICKS {
+                    progress.in_flight = None;
+                    progress.probing = true;
+                }
+            }
+            if std::mem::take(&mut progress.heard_since_tick) {
+                continue;
+            }
+            if !self.send_next(peer) {
+                self.send_heartbeat(peer);
+            }
+        }
+    }
+
+    /// Sends `peer` what it needs next (entries, a snapshot, or a higher commit index) unless
+    /// a request is already in flight to it or it is being probed. Returns whether it sent.
+    pub(super) fn send_next(&mut self, peer: usize) -> bool {
+        let commit_index = self.commit_index;
+        let snapshot_index = self.log.snapshot_index();
+        let last_index = self.log.last_index();
+        let Some(progress) = self.progress(peer) else {
+            return false;
+        };
+        if progress.in_flight.is_some() || progress.probing {
+            return false;
+        }
+        let next_index = progress.next_index;
+        let seq = if next_index <= snapshot_index {
+            self.send_snapshot(peer)
+        } else if next_index <= last_index || progress.commit_sent < commit_index {
+            let seq = self.next_seq();
+            let entries = self.log.entries_from(next_index, MAX_APPEND_BYTES);
+            let args = self.append_args(next_index - 1, entries);
+            self.send_append(peer, seq, args);
+            seq
+        } else {
+            return false;
+        };
+        let progress = self.progress(peer).expect("still leader");
+        progress.in_flight = Some(InFlight { seq, ticks: 0 });
+        true
+    }
+
+    /// Sends `peer` an empty AppendEntries: a heartbeat, and a probe of where its log stands.
+    pub(super) fn send_heartbeat(&mut self, peer: usize) {
+        let Some(progress) = self.progress(peer) else {
+            return;
+        };
+        let prev = progress.next_index - 1;
+        let prev = prev.clamp(self.log.snapshot_index(), self.log.last_index());
+        let seq = self.next_seq();
+        let args = self.append_args(prev, Vec::new());
+        self.send_append(peer, seq, args);
+    }
+
+    fn append_args(&self, prev_log_index: u64, entries: Vec<Entry>) -> AppendEntriesArgs {
+        AppendEntriesArgs {
+            term: self.term,
+            leader: self.me,
+            prev_log_index,
+            prev_log_term: self
+                .log
+                .term_at(prev_log_index)
+                .expect("prev_log_index is in the log"),
+            entries,
+            leader_commit: self.commit_index,
+        }
+    }
+
+    fn send_append(&mut self, peer: usize, seq: u64, args: AppendEntriesArgs) {
+        let commit = args.leader_commit;
+        if let Some(progress) = self.progress(peer) {
+            progress.commit_sent = progress.commit_sent.max(commit);
+        }
+        self.send(peer, Rpc::AppendEntries { seq, args });
+    }
+
+    /// This peer's record of `peer`, if it is the leader.
+    pub(super) fn progress(&mut self, peer: usize) -> Option<&mut Progress> {
+        match &mut self.role {
+            Role::Leader { followers } => Some(&mut followers[peer]),
+            _ => None,
+        }
+    }
+
+    /// Follower side of AppendEntries (Figure 2's receiver implementation, 1–5).
+    pub(super) fn append_entries(&mut self, args: AppendEntriesArgs) -> AppendEntriesReply {
+        if args.term < self.term {
+            return self.append_reply(false, None);
+        }
+        self.heard_from_leader(args.term, args.leader);
+
+        // Entries the snapshot covers are committed, so they match whatever a legitimate
+        // leader sends: skip them and check consistency at the snapshot boundary.
+        let snapshot_index = self.log.snapshot_index();
+        let mut prev = args.prev_log_index;
+        let mut entries = args.entries;
+        if prev < snapshot_index {
+            let covered = (snapshot_index - prev).min(entries.len() as u64);
+            entries.drain(..covered as usize);
+            prev += covered;
+            if prev < snapshot_index {
+                return self.append_reply(true, None);
+            }
+        }
+
+        if prev > self.log.last_index() {
+            let conflict = Conflict {
+                term: None,
+                index: self.log.last_index() + 1,
+            };
+            return self.reject(prev, conflict);
+        }
+        let prev_term = self.log.term_at(prev).expect("prev is in the log");
+        if prev > snapshot_index && prev_term != args.prev_log_term {
+            let conflict = Conflict {
+                term: Some(prev_term),
+                index: self.log.first_index_of_term(prev_term),
+            };
+            return self.reject(prev, conflict);
+        }
+
+        // Append what is new; truncate only where an entry really conflicts, so a stale,
+        // shorter request never drops entries a newer one added.
+        let last_new = prev + entries.len() as u64;
+        let mut index = prev;
+        let mut entries = entries.into_iter();
+        for entry in entries.by_ref() {
+            index += 1;
+            match self.log.term_at(index) {
+                Some(term) if term == entry.term => continue,
+                Some(_) => {
+                    assert!(
+                        index > self.commit_index,
+                        "node {}: truncating committed entry {index} (commit {})",
+                        self.me,
+                        self.commit_index
+                    );
+                    tracing::debug!(
+                        node = self.me,
+                        term = self.term,
+                        topic = "append",
+                        "conflict at {index}: truncated the log from there"
+                    );
+                    self.log.truncate_from(index);
+                }
+                None => {}
+            }
+            self.log.append(entry);
+            for rest in entries.by_ref() {
+                self.log.append(rest);
+            }
+            self.state_dirty = true;
+            tracing::debug!(
+                node = self.me,
+                term = self.term,
+                topic = "append",
+                "appended {index}..={last_new}"
+            );
+            break;
+        }
+
+        if args.leader_commit > self.commit_index {
+            let commit = args.leader_commit.min(last_new);
+            if commit > self.commit_index {
+                self.commit_index = commit;
+                tracing::debug!(
+                    node = self.me,
+                    term = self.term,
+                    topic = "commit",
+                    "commit index advanced to {commit}"
+                );
+                self.apply_committed();
+            }
+        }
+        self.append_reply(true, None)
+    }
+
+    /// A request from the leader of `term`: follow it, and put off any election.
+    pub(super) fn heard_from_leader(&mut self, term: u64, leader: usize) {
+        if term == self.term && self.is_leader() {
+            panic!(
+                "node {}: two leaders in term {term} (this one and {leader})",
+                self.me
+            );
+        }
+        self.become_follower(term);
+        self.ready.reset_election_timer = true;
+    }
+
+    fn reject(&mut self, prev: u64, conflict: Conflict) -> AppendEntriesReply {
+        tracing::debug!(
+            node = self.me,
+            term = self.term,
+            topic = "append",
+            "rejected entries after {prev}: conflict term {:?} from index {}",
+            conflict.term,
+            conflict.index
+        );
+        self.append_reply(false, Some(conflict))
+    }
+
+    fn append_reply(&self, success: bool, conflict: Option<Conflict>) -> AppendEntriesReply {
+        AppendEntriesReply {
+            term: self.term,
+            success,
+            conflict,
+        }
+    }
+
+    /// Leader side: the answer (or loss) of an AppendEntries sent to `from`.
+    pub(super) fn append_response(
+        &mut self,
+        from: usize,
+        seq: u64,
+        sent: AppendSent,
+        reply: Option<AppendEntriesReply>,
+    ) {
+        if let Some(reply) = &reply {
+            if reply.term > self.term {
+                self.become_follower(reply.term);
+                return;
+            }
+        }
+        if sent.term != self.term {
+            return;
+        }
+        let last_index = self.log.last_index();
+        let log = &self.log;
+        let Role::Leader { followers } = &mut self.role else {
+            return;
+        };
+        let progress = &mut followers[from];
+        let answered_in_flight = progress.in_flight.is_some_and(|f| f.seq == seq);
+        if answered_in_flight {
+            progress.in_flight = None;
+        }
+        let Some(reply) = reply else {
+            // Lost: if it was the request we were waiting for, probe until the follower
+            // answers again instead of resending blindly.
+            if answered_in_flight {
+                progress.probing = true;
+            }
+            return;
+        };
+        progress.probing = false;
+        // Replication traffic keeps the follower's election timer fresh: the next tick
+        // need not add a heartbeat. (Answers to heartbeats do not count, or an idle leader
+        // would send one every other tick.)
+        progress.heard_since_tick |= answered_in_flight;
+        if reply.success {
+            let matched = sent.prev_log_index + sent.entries;
+            if matched > progress.match_index {
+                progress.match_index = matched;
+            }
+            progress.next_index = progress.next_index.max(matched + 1);
+            self.advance_commit();
+        } else if let Some(conflict) = reply.conflict {
+            let next = match conflict.term {
+                Some(term) => log
+                    .last_index_of_term(term)
+                    .map_or(conflict.index, |i| i + 1),
+                None => conflict.index,
+            };
+            // Never below what the follower is known to hold (a stale rejection), nor past
+            // the end of the log.
+            progress.next_index = next.clamp(progress.match_index + 1, last_index + 1);
+        }
+        self.send_next(from);
+    }
+
+    /// Commits the highest index a majority holds, if it is from the current term (section
+    /// 5.4.2: older entries commit only indirectly), and tells followers.
+    pub(super) fn advance_commit(&mut self) {
+        let Role::Leader { followers } = &self.role else {
+            return;
+        };
+        let mut matched: Vec<u64> = followers.iter().map(|p| p.match_index).collect();
+        matched[self.me] = self.log.last_index();
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let majority = matched[self.peers / 2];
+        if majority <= self.commit_index || self.log.term_at(majority) != Some(self.term) {
+            return;
+        }
+        self.commit_index = majority;
+        tracing::debug!(
+            node = self.me,
+            term = self.term,
+            topic = "commit",
+            "commit index advanced to {majority}"
+        );
+        self.apply_committed();
+        for peer in self.others() {
+            self.send_next(peer);
+        }
+    }
+}

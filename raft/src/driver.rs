@@ -1,0 +1,311 @@
+//! The driver: the one task per peer that runs its [`Core`].
+//!
+//! Everything that happens to a peer reaches the driver as an [`Event`] on one channel: a
+//! request from another peer (with a one-shot channel for the answer), the outcome of a
+//! request this peer sent, or a poke after `start()` or `snapshot()` changed the core. The
+//! driver also owns the election and heartbeat timers. Its loop:
+//!
+//! 1. wait for an event or a timer, then take every event already queued: a batch;
+//! 2. feed the batch to the core, then fire whichever timer has expired;
+//! 3. take the core's [`Ready`](crate::core::Ready) and carry it out in order: save the
+//!    state once for the whole batch, then answer the batch's requests, send its messages
+//!    (each request in its own task, whose outcome comes back as an event), and hand
+//!    committed entries to the apply channel.
+//!
+//! Saving before answering or sending is what makes Figure 2's "persistent state, updated on
+//! stable storage before responding to RPCs" hold; saving once per batch rather than once
+//! per message is what keeps it cheap under load.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use labrpc::sim;
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::time::{Instant, Sleep};
+
+use crate::apply::ApplyMsg;
+use crate::core::{AppendSent, Core, Message, Ready, Response, Rpc};
+use crate::messages::{
+    raft_rpc, AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
+    RequestVoteArgs, RequestVoteReply,
+};
+use crate::persister::Persister;
+
+/// How often a leader's heartbeat timer ticks: at most 10 heartbeats a second, as the lab
+/// asks; fewer keeps idle RPC counts low.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(150);
+
+/// Election timeouts are drawn uniformly from this range (milliseconds). Its floor spans
+/// three heartbeat ticks, so two heartbeats lost in a row do not start an election; the
+/// spread makes split votes rare.
+pub const ELECTION_TIMEOUT_MS: std::ops::Range<u64> = 500..800;
+
+/// The most events one batch takes, so that timers are still checked under a flood.
+const MAX_BATCH: usize = 256;
+
+/// What happens to a peer, in the order it happens.
+pub enum Event {
+    RequestVote(RequestVoteArgs, oneshot::Sender<RequestVoteReply>),
+    AppendEntries(AppendEntriesArgs, oneshot::Sender<AppendEntriesReply>),
+    InstallSnapshot(InstallSnapshotArgs, oneshot::Sender<InstallSnapshotReply>),
+    /// The outcome of a request this peer sent to `from`.
+    Response { from: usize, response: Response },
+    /// `start()` or `snapshot()` changed the core: send and save what they caused.
+    Poke,
+}
+
+/// What the driver shares with the [`Raft`](crate::Raft) handle and the RPC inbox.
+pub struct Shared {
+    core: Mutex<Core>,
+    events: mpsc::UnboundedSender<Event>,
+    /// A poke is queued and not yet taken; further pokes would be redundant.
+    poked: AtomicBool,
+    killed: AtomicBool,
+    kill: Notify,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, Core> {
+        // The core's own assertions panic only while stopping the run; its data is not
+        // looked at again in a way that matters.
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes the driver to act on what the caller just did to the core.
+    pub fn poke(&self) {
+        if !self.poked.swap(true, Ordering::AcqRel) {
+            let _ = self.events.send(Event::Poke);
+        }
+    }
+
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.kill.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// Queues an incoming request and waits for the driver's answer. A killed peer never
+    /// answers, as a crashed machine would not; the caller's call ends when the tester
+    /// deletes the server.
+    async fn ask<R>(&self, event: impl FnOnce(oneshot::Sender<R>) -> Event) -> R {
+        let (tx, rx) = oneshot::channel();
+        if self.events.send(event(tx)).is_ok() {
+            if let Ok(reply) = rx.await {
+                return reply;
+            }
+        }
+        std::future::pending().await
+    }
+}
+
+/// The RPC handler the peer's labrpc server dispatches to.
+pub struct Inbox(pub Arc<Shared>);
+
+impl raft_rpc::Handler for Inbox {
+    async fn request_vote(&self, args: RequestVoteArgs) -> RequestVoteReply {
+        self.0.ask(|tx| Event::RequestVote(args, tx)).await
+    }
+
+    async fn append_entries(&self, args: AppendEntriesArgs) -> AppendEntriesReply {
+        self.0.ask(|tx| Event::AppendEntries(args, tx)).await
+    }
+
+    async fn install_snapshot(&self, args: InstallSnapshotArgs) -> InstallSnapshotReply {
+        self.0.ask(|tx| Event::InstallSnapshot(args, tx)).await
+    }
+}
+
+/// An answer to an incoming request, held until the batch's state is saved.
+enum Answer {
+    Vote(oneshot::Sender<RequestVoteReply>, RequestVoteReply),
+    Append(oneshot::Sender<AppendEntriesReply>, AppendEntriesReply),
+    Snapshot(oneshot::Sender<InstallSnapshotReply>, InstallSnapshotReply),
+}
+
+pub struct Driver {
+    shared: Arc<Shared>,
+    events: mpsc::UnboundedReceiver<Event>,
+    peers: Vec<raft_rpc::Client>,
+    persister: Arc<Persister>,
+    apply_tx: mpsc::UnboundedSender<ApplyMsg>,
+}
+
+impl Driver {
+    /// A driver for `core`, and the state it shares with the handle.
+    pub fn new(
+        core: Core,
+        peers: Vec<raft_rpc::Client>,
+        persister: Arc<Persister>,
+        apply_tx: mpsc::UnboundedSender<ApplyMsg>,
+    ) -> (Driver, Arc<Shared>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            core: Mutex::new(core),
+            events: tx,
+            poked: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            kill: Notify::new(),
+        });
+        let driver = Driver {
+            shared: shared.clone(),
+            events: rx,
+            peers,
+            persister,
+            apply_tx,
+        };
+        (driver, shared)
+    }
+
+    /// Runs the peer until it is killed.
+    pub async fn run(mut self) {
+        let now = Instant::now();
+        let mut election_deadline = now + random_election_timeout();
+        let mut heartbeat_deadline = now + HEARTBEAT_INTERVAL;
+        let mut election: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(election_deadline));
+        let mut heartbeat: Pin<Box<Sleep>> =
+            Box::pin(tokio::time::sleep_until(heartbeat_deadline));
+        let mut leader = false;
+        let mut batch = Vec::new();
+        let mut answers = Vec::new();
+        while !self.shared.is_killed() {
+            tokio::select! {
+                biased;
+                _ = self.shared.kill.notified() => break,
+                event = self.events.recv() => match event {
+                    Some(event) => batch.push(event),
+                    None => break,
+                },
+                _ = election.as_mut(), if !leader => {}
+                _ = heartbeat.as_mut(), if leader => {}
+            }
+            while batch.len() < MAX_BATCH {
+                match self.events.try_recv() {
+                    Ok(event) => batch.push(event),
+                    Err(_) => break,
+                }
+            }
+
+            let ready = {
+                let mut core = self.shared.lock();
+                let was_leader = core.is_leader();
+                for event in batch.drain(..) {
+                    self.step(&mut core, event, &mut answers);
+                }
+                let now = Instant::now();
+                if core.election_timer_reset_pending() {
+                    election_deadline = now + random_election_timeout();
+                }
+                if !core.is_leader() && now >= election_deadline {
+                    core.election_timeout();
+                    election_deadline = now + random_election_timeout();
+                }
+                if core.is_leader() {
+                    if !was_leader {
+                        // become_leader already sent the first heartbeats.
+                        heartbeat_deadline = now + HEARTBEAT_INTERVAL;
+                    } else if now >= heartbeat_deadline {
+                        core.heartbeat();
+                        heartbeat_deadline = now + HEARTBEAT_INTERVAL;
+                    }
+                }
+                leader = core.is_leader();
+                core.take_ready()
+            };
+            election.as_mut().reset(election_deadline);
+            heartbeat.as_mut().reset(heartbeat_deadline);
+            self.carry_out(ready, &mut answers);
+        }
+    }
+
+    fn step(&self, core: &mut Core, event: Event, answers: &mut Vec<Answer>) {
+        match event {
+            Event::RequestVote(args, tx) => {
+                answers.push(Answer::Vote(tx, core.handle_request_vote(args)));
+            }
+            Event::AppendEntries(args, tx) => {
+                answers.push(Answer::Append(tx, core.handle_append_entries(args)));
+            }
+            Event::InstallSnapshot(args, tx) => {
+                answers.push(Answer::Snapshot(tx, core.handle_install_snapshot(args)));
+            }
+            Event::Response { from, response } => core.handle_response(from, response),
+            Event::Poke => {
+                // Cleared under the lock, before replicating: a proposal made after this
+                // point either is sent now or pokes again.
+                self.shared.poked.store(false, Ordering::Release);
+                core.replicate();
+            }
+        }
+    }
+
+    /// Saves, then answers, sends and applies: see the module documentation.
+    fn carry_out(&self, ready: Ready, answers: &mut Vec<Answer>) {
+        if let Some(save) = ready.save {
+            tracing::trace!(
+                topic = "persist",
+                bytes = save.raft_state.len(),
+                snapshot = save.snapshot.as_ref().map(Vec::len),
+                "saving"
+            );
+            match save.snapshot {
+                Some(snapshot) => self.persister.save(save.raft_state, snapshot),
+                None => self.persister.save_raft_state(save.raft_state),
+            }
+        }
+        for answer in answers.drain(..) {
+            // The caller may have given up (its call was lost): nothing to do then.
+            let _ = match answer {
+                Answer::Vote(tx, reply) => tx.send(reply).is_ok(),
+                Answer::Append(tx, reply) => tx.send(reply).is_ok(),
+                Answer::Snapshot(tx, reply) => tx.send(reply).is_ok(),
+            };
+        }
+        for message in ready.messages {
+            self.send(message);
+        }
+        for msg in ready.apply {
+            // The service may have stopped reading (it crashed): Raft carries on regardless.
+            let _ = self.apply_tx.send(msg);
+        }
+    }
+
+    /// Sends one request in a task of its own; its outcome comes back as an event.
+    fn send(&self, Message { to, rpc }: Message) {
+        let client = self.peers[to].clone();
+        let events = self.shared.events.clone();
+        sim::spawn(async move {
+            let response = match rpc {
+                Rpc::RequestVote(args) => match client.request_vote(&args).await {
+                    Ok(reply) => Response::RequestVote {
+                        term: args.term,
+                        reply,
+                    },
+                    // A lost vote request needs no follow-up: the next election asks again.
+                    Err(_) => return,
+                },
+                Rpc::AppendEntries { seq, args } => Response::AppendEntries {
+                    seq,
+                    sent: AppendSent::of(&args),
+                    reply: client.append_entries(&args).await.ok(),
+                },
+                Rpc::InstallSnapshot { seq, args } => Response::InstallSnapshot {
+                    seq,
+                    term: args.term,
+                    last_included_index: args.last_included_index,
+                    reply: client.install_snapshot(&args).await.ok(),
+                },
+            };
+            // The peer may have been killed meanwhile: then nobody is listening.
+            let _ = events.send(Event::Response { from: to, response });
+        });
+    }
+}
+
+fn random_election_timeout() -> Duration {
+    Duration::from_millis(sim::random_range(ELECTION_TIMEOUT_MS))
+}

@@ -1,0 +1,130 @@
+//! The apply checkers: a task per peer incarnation that reads its apply channel, as
+//! config.go's `applier` and `applierSnap` goroutines do.
+//!
+//! Every applied command must equal what every other peer applied at that index, and a peer
+//! must apply index i only after i-1. The snapshotting checker (part 2D) also requires each
+//! command to be exactly the one after the last applied (no gaps, no repeats) and behaves
+//! like a service: after applying index i with (i+1) % 10 == 0 it calls `Raft::snapshot(i,
+//! blob)` synchronously, the blob holding i and every command through i; a snapshot Raft
+//! delivers must carry the index its blob says. A violation panics, which fails the run (as
+//! `log.Fatalf` kills the Go test binary).
+
+use labrpc::codec;
+use raft::{ApplyMsg, Raft};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::task::JoinHandle;
+
+use super::commands::show;
+use super::{Cmd, Config, State, SNAPSHOT_INTERVAL};
+
+/// Starts the checker for one incarnation of peer i.
+pub fn spawn(
+    cfg: Config,
+    i: usize,
+    incarnation: u64,
+    raft: Raft,
+    mut apply_rx: UnboundedReceiver<ApplyMsg>,
+    snapshotting: bool,
+) -> JoinHandle<()> {
+    labrpc::sim::spawn(async move {
+        while let Some(msg) = apply_rx.recv().await {
+            let mut st = cfg.state();
+            if st.incarnation[i] != incarnation {
+                return; // this incarnation crashed; its leftovers are not checked
+            }
+            let (error, snapshot_now) = match msg {
+                ApplyMsg::Command { index, command, .. } => {
+                    let error = st.check_command(i, index, command, snapshotting);
+                    let due = snapshotting && (index + 1) % SNAPSHOT_INTERVAL == 0;
+                    (error, due.then(|| (index, st.snapshot_blob(i, index))))
+                }
+                ApplyMsg::Snapshot { index, data, .. } => {
+                    if snapshotting {
+                        (st.ingest_snapshot(i, &data, Some(index)).err(), None)
+                    } else {
+                        (None, None) // the plain checker ignores snapshots, as config.go's does
+                    }
+                }
+            };
+            if let Some(error) = error {
+                st.apply_err[i] = Some(error.clone());
+                panic!("apply error: {error}");
+            }
+            drop(st);
+            if let Some((index, blob)) = snapshot_now {
+                raft.snapshot(index, blob);
+            }
+        }
+    })
+}
+
+impl State {
+    /// config.go's checkLogs, plus the snapshotting checker's strict order; records the
+    /// command. Returns what is wrong, if anything.
+    fn check_command(
+        &mut self,
+        i: usize,
+        index: u64,
+        command: Cmd,
+        strict: bool,
+    ) -> Option<String> {
+        if strict && index != self.last_applied[i] + 1 {
+            return Some(format!(
+                "server {i} apply out of order, expected index {}, got {index}",
+                self.last_applied[i] + 1
+            ));
+        }
+        let at = index as usize;
+        let mut error = None;
+        for (j, log) in self.logs.iter().enumerate() {
+            if let Some(Some(old)) = log.get(at) {
+                if *old != command {
+                    // Some server has already committed a different value for this entry!
+                    error = Some(format!(
+                        "commit index={index} server={i} {} != server={j} {}",
+                        show(&command),
+                        show(old)
+                    ));
+                }
+            }
+        }
+        let log = &mut self.logs[i];
+        let prev_ok = at > 0 && matches!(log.get(at - 1), Some(Some(_)));
+        if log.len() <= at {
+            log.resize(at + 1, None);
+        }
+        log[at] = Some(command);
+        self.max_index = self.max_index.max(index);
+        if strict {
+            self.last_applied[i] = index;
+        }
+        if index > 1 && !prev_ok && error.is_none() {
+            error = Some(format!("server {i} apply out of order {index}"));
+        }
+        error
+    }
+
+    /// The snapshotting service's state through `index`: the index and every command.
+    fn snapshot_blob(&self, i: usize, index: u64) -> Vec<u8> {
+        let commands: &[Option<Cmd>] = &self.logs[i][..=index as usize];
+        codec::encode(&(index, commands)).expect("a snapshot blob encodes")
+    }
+
+    /// Replaces peer i's record of what it applied by a snapshot's content (config.go's
+    /// ingestSnap). `expected`: the index Raft said the snapshot has.
+    pub(super) fn ingest_snapshot(
+        &mut self,
+        i: usize,
+        blob: &[u8],
+        expected: Option<u64>,
+    ) -> Result<(), String> {
+        let (index, commands): (u64, Vec<Option<Cmd>>) =
+            codec::decode(blob).map_err(|e| format!("server {i}: snapshot decode error: {e}"))?;
+        if expected.is_some_and(|e| e != index) {
+            return Err(format!("server {i} snapshot doesn't match m.SnapshotIndex"));
+        }
+        self.logs[i] = commands;
+        self.last_applied[i] = index;
+        Ok(())
+    }
+}
