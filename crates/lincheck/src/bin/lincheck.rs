@@ -11,6 +11,7 @@
 
 use clap::{Parser, ValueEnum};
 use lincheck::{check, parse, write_html, History, KvModel, Model, Outcome, RegisterModel};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -56,10 +57,20 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("lincheck: {message}");
+            say_err(&format!("lincheck: {message}"));
             ExitCode::from(2)
         }
     }
+}
+
+// Output goes through these rather than `println!`, which panics if the reader has gone away
+// (e.g. `lincheck ... | head -1`); a lost message is not worth a crash.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+fn say_err(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Checks the parsed history, reports, and returns the exit status; errors are messages.
@@ -81,21 +92,22 @@ fn run<M: Model>(
     }
     if args.json {
         let json = serde_json::to_string_pretty(&outcome).map_err(|e| e.to_string())?;
-        println!("{json}");
+        say(&json);
     } else {
+        // First line: the verdict alone, for scripts; then the one-line summary.
         match &outcome {
-            Outcome::Linearizable { .. } => println!("linearizable"),
-            Outcome::NotLinearizable(_) => println!("not linearizable"),
+            Outcome::Linearizable { .. } => say("linearizable"),
+            Outcome::NotLinearizable(_) => say("not linearizable"),
             Outcome::BudgetExhausted { .. } => {}
         }
         match &outcome {
             Outcome::BudgetExhausted { .. } => {
-                eprintln!("lincheck: {file}: {outcome} with --budget STEPS")
+                say_err(&format!("lincheck: {file}: {outcome} with --budget STEPS"))
             }
-            _ => println!("{file}: {outcome}"),
+            _ => say(&format!("{file}: {outcome}")),
         }
         if let Some(out) = &args.html {
-            println!("visualization written to {}", out.display());
+            say(&format!("visualization written to {}", out.display()));
         }
     }
     Ok(ExitCode::from(match outcome {
