@@ -41,7 +41,8 @@ pub struct EventList {
 type EventKey = (bool, u64, bool, u32);
 
 impl EventList {
-    /// Builds the list from each operation's `(call time, return time or None)`.
+    /// Builds the list from each operation's `(call time, return time or None)`. Node ids are
+    /// `u32`, which limits a partition to 2^31 operations (far beyond what fits in memory).
     pub fn new(intervals: &[(u64, Option<u64>)]) -> Self {
         let mut events: Vec<EventKey> = Vec::with_capacity(intervals.len() * 2);
         for (op, &(call, ret)) in intervals.iter().enumerate() {

@@ -31,7 +31,8 @@
 //! ## How it works
 //!
 //! * [`Model::partition`] splits the history into independent parts (per key for [`KvModel`]),
-//!   checked one after another ([`check`] in `check.rs`).
+//!   which take turns at the search, a fixed quantum of steps each, so that a part that fails
+//!   quickly is found even behind a hard one ([`check`] in `check.rs`).
 //! * Each part's call and return events are sorted into a linked list (`entries.rs`) and
 //!   searched depth-first for a linearization, Wing & Gong style, with Lowe's memoization of
 //!   (linearized set, state) configurations (`search.rs`, `cache.rs`, `bitset.rs`).
