@@ -80,9 +80,12 @@ pub async fn run(config: Config) -> io::Result<()> {
         }
     }
 
-    let failure = job.scheduler().failure().map(str::to_string);
-    match failure {
+    let scheduler = job.scheduler();
+    match scheduler.failure() {
         Some(message) => Err(io::Error::other(format!("job failed: {message}"))),
+        None if !scheduler.is_over() => Err(io::Error::other(
+            "the listener stopped before the job was done",
+        )),
         None => Ok(()),
     }
 }

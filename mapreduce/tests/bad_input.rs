@@ -16,13 +16,7 @@ const QUICK: Duration = Duration::from_secs(15);
 fn run(dir: &TestDir, program: &str, args: &[&str]) -> (i32, String) {
     let mut proc = dir.spawn("cmd", program, args, QUICK);
     let status = proc.wait();
-    let log = dir
-        .files_starting_with("log-")
-        .into_iter()
-        .last()
-        .expect("log file");
-    let stderr = std::fs::read_to_string(dir.path.join(log)).unwrap();
-    (status.code().unwrap_or(-1), stderr)
+    (status.code().unwrap_or(-1), proc.stderr())
 }
 
 fn assert_no_output_files(dir: &TestDir) {
@@ -113,7 +107,7 @@ fn input_vanishes_during_job_1() {
     let status = coordinator.wait();
     assert_eq!(status.code(), Some(1));
     worker.wait_success();
-    let log = std::fs::read_to_string(dir.path.join("log-00-coordinator")).unwrap();
+    let log = coordinator.stderr();
     assert!(
         log.contains("job failed") && log.contains("pg-copy.txt"),
         "{log}"

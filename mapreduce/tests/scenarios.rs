@@ -176,7 +176,7 @@ fn tcp_wc_1() {
     let inputs = common::inputs();
     args.extend(inputs.iter().map(String::as_str));
     let mut coordinator = dir.spawn("coordinator", common::COORDINATOR, &args, PROCESS_LIMIT);
-    let address = coordinator_tcp_address(&dir, &mut coordinator);
+    let address = coordinator_tcp_address(&mut coordinator);
     let mut workers: Vec<Proc> = (0..2)
         .map(|_| {
             dir.spawn(
@@ -199,17 +199,17 @@ fn tcp_wc_1() {
 }
 
 /// Reads the `listening on ADDR` line the coordinator writes to its log.
-fn coordinator_tcp_address(dir: &TestDir, coordinator: &mut Proc) -> String {
+fn coordinator_tcp_address(coordinator: &mut Proc) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        for log in dir.files_starting_with("log-") {
-            let text = std::fs::read_to_string(dir.path.join(log)).unwrap_or_default();
-            if let Some(address) = text
-                .lines()
-                .find_map(|l| l.strip_prefix("mrcoordinator: listening on "))
-            {
-                return address.trim().to_string();
-            }
+        // Only a complete line counts: the log may be caught mid-write.
+        let log = coordinator.stderr();
+        let address = log
+            .split_inclusive('\n')
+            .filter_map(|line| line.strip_suffix('\n'))
+            .find_map(|line| line.strip_prefix("mrcoordinator: listening on "));
+        if let Some(address) = address {
+            return address.to_string();
         }
         assert!(
             coordinator.try_wait().is_none(),

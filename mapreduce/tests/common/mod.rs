@@ -109,6 +109,7 @@ impl TestDir {
             .unwrap_or_else(|e| panic!("starting {program}: {e}"));
         Proc {
             name: format!("{name} (log {})", log_path.display()),
+            log: log_path,
             child,
             deadline: Instant::now() + limit,
             status: None,
@@ -212,6 +213,8 @@ fn sorted_lines(dir: &Path, prefix: &str) -> Vec<String> {
 /// A process started by a test, killed when dropped.
 pub struct Proc {
     pub name: String,
+    /// Where its stderr goes.
+    pub log: PathBuf,
     child: Child,
     deadline: Instant,
     status: Option<ExitStatus>,
@@ -244,6 +247,11 @@ impl Proc {
     pub fn wait_success(&mut self) {
         let status = self.wait();
         assert!(status.success(), "{} failed: {status}", self.name);
+    }
+
+    /// What the process has written to stderr so far.
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Whether the process has passed its deadline (the caller should give up on it).
