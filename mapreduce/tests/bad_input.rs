@@ -106,7 +106,7 @@ fn input_vanishes_during_job_1() {
 
     let status = coordinator.wait();
     assert_eq!(status.code(), Some(1));
-    worker.wait_success();
+    worker.wait_worker();
     let log = coordinator.stderr();
     assert!(
         log.contains("job failed") && log.contains("pg-copy.txt"),
@@ -201,7 +201,7 @@ fn busy_socket_1() {
     // The first coordinator still serves its job.
     let mut worker = dir.worker("wc", QUICK);
     running.wait_success();
-    worker.wait_success();
+    worker.wait_worker();
     assert_eq!(dir.files_starting_with("mr-out").len(), 10);
     scenario.passed();
 }

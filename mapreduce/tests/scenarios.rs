@@ -19,7 +19,7 @@ fn compare_with_sequential(test: &str, name: &str, app: &str, n_workers: usize) 
         .collect();
     coordinator.wait_success();
     for worker in &mut workers {
-        worker.wait_success();
+        worker.wait_worker();
     }
 
     let output = dir.output();
@@ -52,7 +52,7 @@ fn map_parallelism_1() {
     ];
     coordinator.wait_success();
     for worker in &mut workers {
-        worker.wait_success();
+        worker.wait_worker();
     }
 
     let output = dir.output();
@@ -85,7 +85,7 @@ fn reduce_parallelism_1() {
     ];
     coordinator.wait_success();
     for worker in &mut workers {
-        worker.wait_success();
+        worker.wait_worker();
     }
 
     let output = dir.output();
@@ -136,7 +136,7 @@ fn early_exit_1() {
     let first = wait_any(&mut procs);
     let initial = dir.output();
     for proc in &mut procs {
-        proc.wait_success();
+        proc.wait_worker();
     }
     let last = dir.output();
 
@@ -189,7 +189,7 @@ fn tcp_wc_1() {
         .collect();
     coordinator.wait_success();
     for worker in &mut workers {
-        worker.wait_success();
+        worker.wait_worker();
     }
     assert!(
         dir.output() == expected,
