@@ -102,6 +102,10 @@ impl Core {
     }
 
     fn become_leader(&mut self) {
+        let voters = match &self.role {
+            Role::Candidate { votes } => votes.clone(),
+            _ => vec![false; self.peers],
+        };
         let next_index = self.log.last_index() + 1;
         self.role = Role::Leader {
             followers: (0..self.peers)
@@ -115,8 +119,10 @@ impl Core {
             "became leader (log ends at {})",
             next_index - 1
         );
-        // Announce the leadership now, before any other candidate's timer fires.
-        for peer in self.others() {
+        // Announce the leadership now to peers that did not vote for this leader: one may be
+        // a rival candidate whose timer is about to fire. Voters have just restarted their
+        // election timers and hear from the leader on its first heartbeat tick.
+        for peer in self.others().filter(|&p| !voters[p]) {
             self.send_heartbeat(peer);
         }
         if self.peers == 1 {

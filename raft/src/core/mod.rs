@@ -53,6 +53,8 @@ pub struct Core {
     last_applied: u64,
     /// Numbers each replication request, so its answer is matched to it.
     next_seq: u64,
+    /// The leader committed entries it has not yet told its followers about.
+    commit_news: bool,
     // Effects accumulated since the last `take_ready`.
     ready: Ready,
     state_dirty: bool,
@@ -164,6 +166,7 @@ impl Core {
             commit_index: snapshot_index,
             last_applied: snapshot_index,
             next_seq: 0,
+            commit_news: false,
             ready: Ready::default(),
             state_dirty: false,
             snapshot_dirty: false,

@@ -25,6 +25,10 @@ pub const MAX_APPEND_BYTES: usize = 1 << 20;
 /// lost and starts probing the follower.
 const IN_FLIGHT_TICKS: u8 = 2;
 
+/// Heartbeat ticks skipped after an unanswered probe: a follower that is down or cut off is
+/// probed every other tick.
+const PROBE_BACKOFF_TICKS: u8 = 1;
+
 /// What a leader knows of one follower.
 #[derive(Debug, Clone)]
 pub struct Progress {
@@ -33,18 +37,20 @@ pub struct Progress {
     /// The highest index known to be replicated on the follower.
     pub match_index: u64,
     /// The replication request awaiting an answer, if any.
-    pub(super) in_flight: Option<InFlight>,
+    in_flight: Option<InFlight>,
     /// The follower has not answered lately: send it only heartbeats until it does.
-    pub(super) probing: bool,
+    probing: bool,
+    /// Ticks to skip before the next probe.
+    probe_backoff: u8,
     /// The follower answered a replication request since the last heartbeat tick.
-    pub(super) heard_since_tick: bool,
+    heard_since_tick: bool,
     /// The highest commit index sent to the follower.
     commit_sent: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
-pub(super) struct InFlight {
-    pub(super) seq: u64,
+struct InFlight {
+    seq: u64,
     /// Heartbeat ticks since it was sent.
     ticks: u8,
 }
@@ -56,9 +62,32 @@ impl Progress {
             match_index: 0,
             in_flight: None,
             probing: false,
+            probe_backoff: 0,
             heard_since_tick: false,
             commit_sent: 0,
         }
+    }
+}
+
+impl Progress {
+    /// Records what became of replication request `seq`: answered, or lost (`answered`
+    /// false). A lost request that was the one in flight starts probing; any answer ends it.
+    pub(super) fn record_outcome(&mut self, seq: u64, answered: bool) {
+        let was_in_flight = self.in_flight.is_some_and(|f| f.seq == seq);
+        if was_in_flight {
+            self.in_flight = None;
+        }
+        if !answered {
+            // Probe until the follower answers again rather than resend blindly.
+            self.probing |= was_in_flight;
+            return;
+        }
+        self.probing = false;
+        self.probe_backoff = 0;
+        // Replication traffic keeps the follower's election timer fresh: the next tick need
+        // not add a heartbeat. (Answers to heartbeats do not count, or an idle leader would
+        // send one every other tick.)
+        self.heard_since_tick |= was_in_flight;
     }
 }
 
@@ -82,7 +111,7 @@ impl Core {
             return;
         }
         for peer in self.others() {
-            self.send_next(peer);
+            self.send_next(peer, false);
         }
         if self.peers == 1 {
             self.advance_commit();
@@ -105,15 +134,39 @@ impl Core {
             if std::mem::take(&mut progress.heard_since_tick) {
                 continue;
             }
-            if !self.send_next(peer) {
+            if progress.probing {
+                if progress.probe_backoff > 0 {
+                    progress.probe_backoff -= 1;
+                } else {
+                    progress.probe_backoff = PROBE_BACKOFF_TICKS;
+                    self.send_heartbeat(peer);
+                }
+            } else if !self.send_next(peer, true) {
                 self.send_heartbeat(peer);
             }
         }
     }
 
-    /// Sends `peer` what it needs next (entries, a snapshot, or a higher commit index) unless
-    /// a request is already in flight to it or it is being probed. Returns whether it sent.
-    pub(super) fn send_next(&mut self, peer: usize) -> bool {
+    /// Tells followers about a commit index they have not heard of (unless they are about to
+    /// hear of it with a request already in flight). The driver calls this shortly after a
+    /// commit, so that under load the news travels with the next entries instead.
+    pub fn announce_commit(&mut self) {
+        for peer in self.others() {
+            self.send_next(peer, true);
+        }
+        self.commit_news = false;
+    }
+
+    /// Whether the leader committed entries that it has not yet announced (see
+    /// [`Core::announce_commit`]).
+    pub fn commit_news_pending(&self) -> bool {
+        self.commit_news && self.is_leader()
+    }
+
+    /// Sends `peer` what it needs next (entries, a snapshot, or, if `with_commit`, a higher
+    /// commit index) unless a request is already in flight to it or it is being probed.
+    /// Returns whether it sent.
+    pub(super) fn send_next(&mut self, peer: usize, with_commit: bool) -> bool {
         let commit_index = self.commit_index;
         let snapshot_index = self.log.snapshot_index();
         let last_index = self.log.last_index();
@@ -126,7 +179,7 @@ impl Core {
         let next_index = progress.next_index;
         let seq = if next_index <= snapshot_index {
             self.send_snapshot(peer)
-        } else if next_index <= last_index || progress.commit_sent < commit_index {
+        } else if next_index <= last_index || (with_commit && progress.commit_sent < commit_index) {
             let seq = self.next_seq();
             let entries = self.log.entries_from(next_index, MAX_APPEND_BYTES);
             let args = self.append_args(next_index - 1, entries);
@@ -330,23 +383,10 @@ impl Core {
             return;
         };
         let progress = &mut followers[from];
-        let answered_in_flight = progress.in_flight.is_some_and(|f| f.seq == seq);
-        if answered_in_flight {
-            progress.in_flight = None;
-        }
+        progress.record_outcome(seq, reply.is_some());
         let Some(reply) = reply else {
-            // Lost: if it was the request we were waiting for, probe until the follower
-            // answers again instead of resending blindly.
-            if answered_in_flight {
-                progress.probing = true;
-            }
             return;
         };
-        progress.probing = false;
-        // Replication traffic keeps the follower's election timer fresh: the next tick
-        // need not add a heartbeat. (Answers to heartbeats do not count, or an idle leader
-        // would send one every other tick.)
-        progress.heard_since_tick |= answered_in_flight;
         if reply.success {
             let matched = sent.prev_log_index + sent.entries;
             if matched > progress.match_index {
@@ -365,7 +405,7 @@ impl Core {
             // the end of the log.
             progress.next_index = next.clamp(progress.match_index + 1, last_index + 1);
         }
-        self.send_next(from);
+        self.send_next(from, false);
     }
 
     /// Commits the highest index a majority holds, if it is from the current term (section
@@ -389,8 +429,6 @@ impl Core {
             "commit index advanced to {majority}"
         );
         self.apply_committed();
-        for peer in self.others() {
-            self.send_next(peer);
-        }
+        self.commit_news = true;
     }
 }

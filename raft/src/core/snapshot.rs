@@ -119,21 +119,13 @@ impl Core {
             return;
         };
         let progress = &mut followers[from];
-        let answered_in_flight = progress.in_flight.is_some_and(|f| f.seq == seq);
-        if answered_in_flight {
-            progress.in_flight = None;
-        }
+        progress.record_outcome(seq, reply.is_some());
         if reply.is_none() {
-            if answered_in_flight {
-                progress.probing = true;
-            }
             return;
         }
-        progress.probing = false;
-        progress.heard_since_tick |= answered_in_flight;
         progress.match_index = progress.match_index.max(last_included_index);
         progress.next_index = progress.next_index.max(last_included_index + 1);
         self.advance_commit();
-        self.send_next(from);
+        self.send_next(from, false);
     }
 }
