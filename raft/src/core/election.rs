@@ -107,10 +107,13 @@ impl Core {
             _ => vec![false; self.peers],
         };
         let next_index = self.log.last_index() + 1;
+        // Voters are known to be up; the others may be down, so they are probed before the
+        // leader sends them any entries.
         self.role = Role::Leader {
             followers: (0..self.peers)
-                .map(|_| super::Progress::new(next_index))
+                .map(|p| super::Progress::new(next_index, !voters[p]))
                 .collect(),
+            ticks_without_quorum: 0,
         };
         tracing::debug!(
             node = self.me,

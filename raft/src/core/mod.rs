@@ -67,7 +67,11 @@ pub enum Role {
     /// `votes[p]`: peer p granted its vote in this term.
     Candidate { votes: Vec<bool> },
     /// `followers[p]`: what the leader knows of peer p's log (its own entry is unused).
-    Leader { followers: Vec<Progress> },
+    /// `ticks_without_quorum`: heartbeat ticks since a majority last answered.
+    Leader {
+        followers: Vec<Progress>,
+        ticks_without_quorum: u8,
+    },
 }
 
 /// The effects of the events processed since the last [`Core::take_ready`], in the order

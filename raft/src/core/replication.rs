@@ -29,6 +29,12 @@ const IN_FLIGHT_TICKS: u8 = 2;
 /// probed every other tick.
 const PROBE_BACKOFF_TICKS: u8 = 1;
 
+/// Heartbeat ticks a leader stays in office without hearing from a majority (check quorum,
+/// section 6.2 of the Raft thesis): a leader cut off from the majority steps down instead of
+/// accepting commands that cannot commit. A little over the shortest election timeout, by
+/// when the majority may have elected a new leader.
+const QUORUM_TICKS: u8 = 4;
+
 /// What a leader knows of one follower.
 #[derive(Debug, Clone)]
 pub struct Progress {
@@ -44,6 +50,8 @@ pub struct Progress {
     probe_backoff: u8,
     /// The follower answered a replication request since the last heartbeat tick.
     heard_since_tick: bool,
+    /// The follower answered anything since the last heartbeat tick (for check quorum).
+    answered_since_tick: bool,
     /// The highest commit index sent to the follower.
     commit_sent: u64,
 }
@@ -56,14 +64,19 @@ struct InFlight {
 }
 
 impl Progress {
-    pub fn new(next_index: u64) -> Progress {
+    /// A new leader's view of a follower: the follower's log may match the leader's, until
+    /// shown otherwise. `probing`: the follower may be unreachable.
+    pub fn new(next_index: u64, probing: bool) -> Progress {
         Progress {
             next_index,
             match_index: 0,
             in_flight: None,
-            probing: false,
-            probe_backoff: 0,
+            probing,
+            // The first probe goes out at once (the leader's announcement); the next two
+            // ticks later.
+            probe_backoff: u8::from(probing) * PROBE_BACKOFF_TICKS,
             heard_since_tick: false,
+            answered_since_tick: false,
             commit_sent: 0,
         }
     }
@@ -84,6 +97,7 @@ impl Progress {
         }
         self.probing = false;
         self.probe_backoff = 0;
+        self.answered_since_tick = true;
         // Replication traffic keeps the follower's election timer fresh: the next tick need
         // not add a heartbeat. (Answers to heartbeats do not count, or an idle leader would
         // send one every other tick.)
@@ -120,6 +134,16 @@ impl Core {
 
     /// The heartbeat timer fired (leaders only): see the module documentation.
     pub fn heartbeat(&mut self) {
+        if !self.check_quorum() {
+            tracing::debug!(
+                node = self.me,
+                term = self.term,
+                topic = "leader",
+                "no majority answered in {QUORUM_TICKS} ticks: stepping down"
+            );
+            self.become_follower(self.term);
+            return;
+        }
         for peer in self.others() {
             let Some(progress) = self.progress(peer) else {
                 return;
@@ -145,6 +169,30 @@ impl Core {
                 self.send_heartbeat(peer);
             }
         }
+    }
+
+    /// Counts the followers that answered since the last tick; false once a majority has
+    /// been silent for `QUORUM_TICKS` ticks.
+    fn check_quorum(&mut self) -> bool {
+        let majority = self.peers / 2 + 1;
+        let Role::Leader {
+            followers,
+            ticks_without_quorum,
+        } = &mut self.role
+        else {
+            return true;
+        };
+        let answered = followers
+            .iter_mut()
+            .map(|p| std::mem::take(&mut p.answered_since_tick))
+            .filter(|&answered| answered)
+            .count();
+        if answered + 1 >= majority {
+            *ticks_without_quorum = 0;
+        } else {
+            *ticks_without_quorum += 1;
+        }
+        *ticks_without_quorum < QUORUM_TICKS
     }
 
     /// Tells followers about a commit index they have not heard of (unless they are about to
@@ -230,7 +278,7 @@ impl Core {
     /// This peer's record of `peer`, if it is the leader.
     pub(super) fn progress(&mut self, peer: usize) -> Option<&mut Progress> {
         match &mut self.role {
-            Role::Leader { followers } => Some(&mut followers[peer]),
+            Role::Leader { followers, .. } => Some(&mut followers[peer]),
             _ => None,
         }
     }
@@ -379,7 +427,7 @@ impl Core {
         }
         let last_index = self.log.last_index();
         let log = &self.log;
-        let Role::Leader { followers } = &mut self.role else {
+        let Role::Leader { followers, .. } = &mut self.role else {
             return;
         };
         let progress = &mut followers[from];
@@ -411,7 +459,7 @@ impl Core {
     /// Commits the highest index a majority holds, if it is from the current term (section
     /// 5.4.2: older entries commit only indirectly), and tells followers.
     pub(super) fn advance_commit(&mut self) {
-        let Role::Leader { followers } = &self.role else {
+        let Role::Leader { followers, .. } = &self.role else {
             return;
         };
         let mut matched: Vec<u64> = followers.iter().map(|p| p.match_index).collect();

@@ -115,7 +115,7 @@ impl Core {
         if term != self.term {
             return;
         }
-        let Role::Leader { followers } = &mut self.role else {
+        let Role::Leader { followers, .. } = &mut self.role else {
             return;
         };
         let progress = &mut followers[from];
