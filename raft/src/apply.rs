@@ -19,5 +19,9 @@ pub enum ApplyMsg {
     },
     /// A snapshot installed from the leader: the service must replace its state with `data`,
     /// which covers the log through `index` (whose entry had `term`).
-    Snapshot { index: u64, term: u64, data: Vec<u8> },
+    Snapshot {
+        index: u64,
+        term: u64,
+        data: Vec<u8>,
+    },
 }

@@ -57,7 +57,10 @@ pub enum Event {
     AppendEntries(AppendEntriesArgs, oneshot::Sender<AppendEntriesReply>),
     InstallSnapshot(InstallSnapshotArgs, oneshot::Sender<InstallSnapshotReply>),
     /// The outcome of a request this peer sent to `from`.
-    Response { from: usize, response: Response },
+    Response {
+        from: usize,
+        response: Response,
+    },
     /// `start()` or `snapshot()` changed the core: send and save what they caused.
     Poke,
 }
@@ -173,8 +176,7 @@ impl Driver {
         let mut election_deadline = now + random_election_timeout();
         let mut heartbeat_deadline = now + HEARTBEAT_INTERVAL;
         let mut election: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(election_deadline));
-        let mut heartbeat: Pin<Box<Sleep>> =
-            Box::pin(tokio::time::sleep_until(heartbeat_deadline));
+        let mut heartbeat: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(heartbeat_deadline));
         let mut commit_news_deadline: Option<Instant> = None;
         let mut commit_news: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(now));
         let mut leader = false;

@@ -111,7 +111,8 @@ impl Log {
         if keep < self.entries.len() {
             self.entries.truncate(keep);
             self.ends.truncate(keep);
-            self.encoded.truncate(self.ends.last().copied().unwrap_or(0));
+            self.encoded
+                .truncate(self.ends.last().copied().unwrap_or(0));
         }
     }
 

@@ -65,7 +65,9 @@ pub struct Core {
 pub enum Role {
     Follower,
     /// `votes[p]`: peer p granted its vote in this term.
-    Candidate { votes: Vec<bool> },
+    Candidate {
+        votes: Vec<bool>,
+    },
     /// `followers[p]`: what the leader knows of peer p's log (its own entry is unused).
     /// `ticks_without_quorum`: heartbeat ticks since a majority last answered.
     Leader {
@@ -108,8 +110,14 @@ pub struct Message {
 pub enum Rpc {
     RequestVote(RequestVoteArgs),
     /// `seq` names the request, so its answer can be matched to the follower's progress.
-    AppendEntries { seq: u64, args: AppendEntriesArgs },
-    InstallSnapshot { seq: u64, args: InstallSnapshotArgs },
+    AppendEntries {
+        seq: u64,
+        args: AppendEntriesArgs,
+    },
+    InstallSnapshot {
+        seq: u64,
+        args: InstallSnapshotArgs,
+    },
 }
 
 /// The outcome of a request this peer sent, fed back as an event. `reply: None` means the
@@ -257,7 +265,12 @@ impl Core {
             self.state_dirty = true;
         }
         if !matches!(self.role, Role::Follower) {
-            tracing::debug!(node = self.me, term = self.term, topic = "leader", "became follower");
+            tracing::debug!(
+                node = self.me,
+                term = self.term,
+                topic = "leader",
+                "became follower"
+            );
             self.role = Role::Follower;
             self.ready.reset_election_timer = true;
         }
@@ -271,7 +284,10 @@ impl Core {
         let from = self.last_applied + 1;
         for index in from..=self.commit_index {
             let entry = self.log.get(index).unwrap_or_else(|| {
-                panic!("node {}: committed entry {index} is not in the log", self.me)
+                panic!(
+                    "node {}: committed entry {index} is not in the log",
+                    self.me
+                )
             });
             self.ready.apply.push(ApplyMsg::Command {
                 index,
@@ -327,7 +343,11 @@ impl Core {
             self.term
         );
         if let Role::Leader { .. } = self.role {
-            assert_eq!(self.voted_for, Some(self.me), "a leader must have voted for itself");
+            assert_eq!(
+                self.voted_for,
+                Some(self.me),
+                "a leader must have voted for itself"
+            );
         }
     }
 }

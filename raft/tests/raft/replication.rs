@@ -331,10 +331,7 @@ fn backup_2b() {
     run(|| async {
         let servers = 5;
         let cfg = Config::new(servers, false, false);
-        cfg.begin(
-            "2B",
-            "leader backs up quickly over incorrect follower logs",
-        );
+        cfg.begin("2B", "leader backs up quickly over incorrect follower logs");
 
         cfg.one(random_cmd(), servers, true).await;
 

@@ -59,9 +59,7 @@ impl Config {
     pub fn check_no_leader(&self) {
         for i in 0..self.n() {
             if self.is_connected(i) && self.get_state(i).1 {
-                panic!(
-                    "expected no leader among connected servers, but {i} claims to be leader"
-                );
+                panic!("expected no leader among connected servers, but {i} claims to be leader");
             }
         }
     }

@@ -277,7 +277,11 @@ impl Config {
     /// The largest saved Raft state among the peers.
     pub fn log_size(&self) -> usize {
         let st = self.state();
-        st.saved.iter().map(|p| p.raft_state_size()).max().unwrap_or(0)
+        st.saved
+            .iter()
+            .map(|p| p.raft_state_size())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Whether the test has finished (long-running helpers stop then).
