@@ -130,10 +130,7 @@ fn snapshot_all_crash_2d() {
             }
 
             let index2 = cfg.one(random_cmd(), servers, true).await;
-            assert!(
-                index2 > index1,
-                "index decreased from {index1} to {index2}"
-            );
+            assert!(index2 > index1, "index decreased from {index1} to {index2}");
         }
 
         cfg.end();
