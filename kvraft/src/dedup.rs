@@ -1,0 +1,65 @@
+//! Duplicate detection: each client's write takes effect exactly once.
+//!
+//! A clerk retries a request until some server answers it, so the same write can reach the
+//! log more than once (the first copy committed but its reply was lost; a leader timed out
+//! and the clerk tried another). Each clerk numbers its requests 1, 2, 3… and has at most one
+//! outstanding, so remembering the highest sequence number applied per client is enough: a
+//! command at or below it is a duplicate and is skipped.
+//!
+//! The table is part of the replicated state: it is applied in log order on every replica and
+//! saved in snapshots with the data, so a restarted or lagging server rejects the same
+//! duplicates as everyone else.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The highest applied write per client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dedup {
+    /// Client id → highest sequence number of a write applied for it. A BTreeMap, so the
+    /// snapshot's bytes do not depend on hashing.
+    last_applied: BTreeMap<u64, u64>,
+}
+
+impl Dedup {
+    /// Whether request `seq` of `client` has already been applied.
+    pub fn is_duplicate(&self, client: u64, seq: u64) -> bool {
+        self.last_applied
+            .get(&client)
+            .is_some_and(|&last| seq <= last)
+    }
+
+    /// Records that request `seq` of `client` has been applied.
+    pub fn record(&mut self, client: u64, seq: u64) {
+        let last = self.last_applied.entry(client).or_insert(0);
+        *last = (*last).max(seq);
+    }
+
+    /// How many clients the table remembers.
+    pub fn len(&self) -> usize {
+        self.last_applied.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.last_applied.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_the_highest_request_per_client() {
+        let mut d = Dedup::default();
+        assert!(!d.is_duplicate(1, 1));
+        d.record(1, 1);
+        d.record(1, 3);
+        d.record(1, 2); // never lowers the mark
+        assert!(d.is_duplicate(1, 1) && d.is_duplicate(1, 3));
+        assert!(!d.is_duplicate(1, 4));
+        assert!(!d.is_duplicate(2, 1), "clients are independent");
+        assert_eq!(d.len(), 1);
+    }
+}

@@ -1,0 +1,38 @@
+//! The clerk-to-server RPCs: the "KVServer" service, declared once with labrpc's `service!`.
+//!
+//! The macro gives [`kv_rpc::Client`] (what the [`Clerk`](crate::Clerk) calls through each
+//! of its ends) and [`kv_rpc::Handler`] (what the [`KvServer`](crate::KvServer) implements).
+//! Both methods carry the clerk's id and request number, so a retried write is recognised.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ops::Op;
+
+/// A request: one operation, tagged so the servers can tell retries apart.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Request {
+    pub client: u64,
+    pub seq: u64,
+    pub op: Op,
+}
+
+/// Why a server did not carry out a request. Either way the clerk tries another server; the
+/// request may or may not have taken effect, which duplicate detection makes harmless.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KvError {
+    /// This server is not the leader, or lost leadership before the request committed.
+    WrongLeader,
+    /// The request did not commit in time (say, this server leads only a minority).
+    Timeout,
+}
+
+/// The answer: the value read for a Get, "" for a Put or Append.
+pub type Reply = Result<String, KvError>;
+
+labrpc::service! {
+    /// The key/value service a clerk calls.
+    pub mod kv_rpc("KVServer") {
+        /// Carries out a Get, Put or Append once it has committed.
+        fn execute(Request) -> Reply;
+    }
+}

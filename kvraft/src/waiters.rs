@@ -1,0 +1,136 @@
+//! The requests a leader has proposed and not yet answered, one per log index.
+//!
+//! When a server proposes a request, Raft names the log index and term the command will have
+//! if it commits. The server parks the request here under that index and answers it when the
+//! entry at that index is applied: with the result if the applied entry has the same term
+//! (then it is this very command: Raft's log matching), with
+//! [`KvError::WrongLeader`] otherwise (another leader's entry took the slot). Entries a
+//! snapshot skips past, and everything still parked when the server stops, are answered
+//! `WrongLeader` too, so a clerk is never left waiting on a server that will not answer.
+
+use std::collections::BTreeMap;
+
+use tokio::sync::oneshot;
+
+use crate::rpc::{KvError, Reply};
+
+struct Waiter {
+    term: u64,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// Parked requests by log index.
+#[derive(Default)]
+pub struct Waiters {
+    by_index: BTreeMap<u64, Waiter>,
+}
+
+impl Waiters {
+    /// Parks a request proposed at `index` in `term`; returns where its answer will come.
+    pub fn park(&mut self, index: u64, term: u64) -> oneshot::Receiver<Reply> {
+        let (reply, rx) = oneshot::channel();
+        // A request parked at the same index in an earlier term lost its slot.
+        if let Some(old) = self.by_index.insert(index, Waiter { term, reply }) {
+            let _ = old.reply.send(Err(KvError::WrongLeader));
+        }
+        rx
+    }
+
+    /// The entry at `index`, from a leader of `term`, has been applied: answers whatever was
+    /// parked at or below it. `answer` computes the result for a request that matches (it is
+    /// only called then, so a follower never copies a value nobody will read).
+    pub fn applied(&mut self, index: u64, term: u64, answer: impl FnOnce() -> Reply) {
+        let Some((&first, _)) = self.by_index.first_key_value() else {
+            return;
+        };
+        if first > index {
+            return;
+        }
+        self.fail_below(index);
+        if let Some(waiter) = self.by_index.remove(&index) {
+            let reply = if waiter.term == term {
+                answer()
+            } else {
+                Err(KvError::WrongLeader)
+            };
+            let _ = waiter.reply.send(reply);
+        }
+    }
+
+    /// A snapshot through `index` replaced the state: what was parked up to it will never be
+    /// applied here one by one.
+    pub fn skipped_through(&mut self, index: u64) {
+        self.fail_below(index + 1);
+    }
+
+    /// Gives up on the request parked at `index` in `term` (the handler stopped waiting).
+    pub fn abandon(&mut self, index: u64, term: u64) {
+        if self.by_index.get(&index).is_some_and(|w| w.term == term) {
+            self.by_index.remove(&index);
+        }
+    }
+
+    /// Answers everything `WrongLeader` (the server is stopping).
+    pub fn fail_all(&mut self) {
+        for (_, waiter) in std::mem::take(&mut self.by_index) {
+            let _ = waiter.reply.send(Err(KvError::WrongLeader));
+        }
+    }
+
+    /// Answers `WrongLeader` to every request parked below `index`.
+    fn fail_below(&mut self, index: u64) {
+        let rest = self.by_index.split_off(&index);
+        for (_, waiter) in std::mem::replace(&mut self.by_index, rest) {
+            let _ = waiter.reply.send(Err(KvError::WrongLeader));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_index.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_term_gets_the_result_another_term_wrong_leader() {
+        let mut w = Waiters::default();
+        let mut ours = w.park(3, 2);
+        let mut theirs = w.park(4, 2);
+        w.applied(3, 2, || Ok("v".into()));
+        assert_eq!(ours.try_recv().unwrap(), Ok("v".into()));
+        w.applied(4, 3, || panic!("not ours: no answer computed"));
+        assert_eq!(theirs.try_recv().unwrap(), Err(KvError::WrongLeader));
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn skipped_and_superseded_requests_are_told() {
+        let mut w = Waiters::default();
+        let mut old = w.park(5, 1);
+        let mut new = w.park(5, 2);
+        assert_eq!(old.try_recv().unwrap(), Err(KvError::WrongLeader));
+        let mut later = w.park(9, 2);
+        w.skipped_through(6);
+        assert_eq!(new.try_recv().unwrap(), Err(KvError::WrongLeader));
+        assert!(later.try_recv().is_err(), "index 9 is still pending");
+        w.abandon(9, 1); // not ours: kept
+        assert_eq!(w.len(), 1);
+        w.fail_all();
+        assert_eq!(later.try_recv().unwrap(), Err(KvError::WrongLeader));
+    }
+
+    #[test]
+    fn applying_past_a_parked_index_fails_it() {
+        let mut w = Waiters::default();
+        let mut gap = w.park(2, 1);
+        w.applied(3, 1, || Ok(String::new()));
+        assert_eq!(gap.try_recv().unwrap(), Err(KvError::WrongLeader));
+    }
+}

@@ -1,0 +1,279 @@
+//! The course's `GenericTest` and `GenericTestSpeed`, which 23 tests but three are made of,
+//! and the value checks they share.
+//!
+//! One difference from the course, forced by the simulation: the reliable network delivers
+//! in zero simulated time, so an operation that needs no retry completes in zero simulated
+//! time, and a client looping on operations would never let the paused clock advance (it
+//! only moves when every task is idle). Each client therefore pauses a random
+//! 0–[`CLIENT_PAUSE_MAX`] between operations, standing in for the time a client of the
+//! course's tester spends on each one. The speed tests do not pause: they measure exactly
+//! the simulated time an operation costs.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use labrpc::sim;
+use tokio::time::{sleep, Instant};
+
+use super::{Config, History, TestClerk, ELECTION_TIMEOUT};
+
+/// The longest pause a GenericTest client takes between two operations (see the module
+/// documentation). It sets how many operations a test makes.
+pub const CLIENT_PAUSE_MAX: Duration = Duration::from_millis(20);
+
+/// How long the clients run in each of the three iterations.
+const CLIENT_RUN: Duration = Duration::from_secs(5);
+
+/// What a GenericTest exercises.
+#[derive(Clone, Copy)]
+pub struct Generic {
+    pub part: &'static str,
+    pub nclients: usize,
+    pub nservers: usize,
+    pub unreliable: bool,
+    pub crash: bool,
+    pub partitions: bool,
+    pub maxraftstate: i64,
+    pub randomkeys: bool,
+}
+
+impl Generic {
+    /// The course's title: "unreliable net, restarts, partitions, snapshots, random keys,
+    /// many clients", as applicable.
+    fn title(&self) -> String {
+        let mut title = String::new();
+        if self.unreliable {
+            title += "unreliable net, ";
+        }
+        if self.crash {
+            title += "restarts, ";
+        }
+        if self.partitions {
+            title += "partitions, ";
+        }
+        if self.maxraftstate != -1 {
+            title += "snapshots, ";
+        }
+        if self.randomkeys {
+            title += "random keys, ";
+        }
+        title += if self.nclients > 1 {
+            "many clients"
+        } else {
+            "one client"
+        };
+        title
+    }
+}
+
+/// The course's `GenericTest`: see specs/kvraft.md, section 3.2.
+pub async fn generic_test(g: Generic) {
+    let title = g.title();
+    let cfg = Config::new(g.nservers, g.unreliable, g.maxraftstate);
+    cfg.begin(g.part, &title);
+    let history = History::new();
+    let mut ck = cfg.make_client(&cfg.all());
+    ck.record_in(&history, 0);
+
+    for _iteration in 0..3 {
+        let done_clients = Arc::new(AtomicBool::new(false));
+        let done_partitioner = Arc::new(AtomicBool::new(false));
+        let clients: Vec<_> = (0..g.nclients)
+            .map(|cli| {
+                let mut myck = cfg.make_client(&cfg.all());
+                myck.record_in(&history, cli);
+                let (cfg, done) = (cfg.clone(), done_clients.clone());
+                sim::spawn(async move {
+                    let j = run_client(cli, &mut myck, g, &done).await;
+                    cfg.delete_client(&myck);
+                    j
+                })
+            })
+            .collect();
+
+        let partitioner = if g.partitions {
+            // Let the clients make some progress without interruption first.
+            sleep(Duration::from_secs(1)).await;
+            let (cfg, done) = (cfg.clone(), done_partitioner.clone());
+            Some(sim::spawn(async move { partitioner(&cfg, &done).await }))
+        } else {
+            None
+        };
+        sleep(CLIENT_RUN).await;
+        done_clients.store(true, Ordering::Release);
+        done_partitioner.store(true, Ordering::Release);
+
+        if let Some(partitioner) = partitioner {
+            partitioner.await.expect("the partitioner failed");
+            // A client may have submitted a request in a minority: it completes only once
+            // that server learns of a newer term.
+            cfg.connect_all();
+            sleep(ELECTION_TIMEOUT).await;
+        }
+
+        if g.crash {
+            for i in 0..g.nservers {
+                cfg.shutdown_server(i);
+            }
+            // Shutting down is not instantaneous in the course either.
+            sleep(ELECTION_TIMEOUT).await;
+            for i in 0..g.nservers {
+                cfg.start_server(i);
+            }
+            cfg.connect_all();
+        }
+
+        for (i, client) in clients.into_iter().enumerate() {
+            let j = client.await.expect("a client failed");
+            let v = ck.get(&i.to_string()).await;
+            if !g.randomkeys {
+                check_clnt_appends(i, &v, j);
+            }
+        }
+
+        if g.maxraftstate > 0 {
+            // After the servers have handled every request and had time to snapshot.
+            let size = cfg.log_size();
+            let limit = 8 * g.maxraftstate as usize;
+            assert!(
+                size <= limit,
+                "logs were not trimmed ({size} > 8*{})",
+                g.maxraftstate
+            );
+        }
+        if g.maxraftstate < 0 {
+            let size = cfg.snapshot_size();
+            assert!(
+                size == 0,
+                "snapshot too large ({size}), should not be used when maxraftstate = {}",
+                g.maxraftstate
+            );
+        }
+    }
+
+    history.check(&title);
+    cfg.end();
+    cfg.cleanup();
+}
+
+/// One client of an iteration: returns how many appends (and puts) it made.
+async fn run_client(cli: usize, ck: &mut TestClerk, g: Generic, done: &AtomicBool) -> usize {
+    let mut j = 0;
+    let mut last = String::new(); // what the client's key should hold (own keys only)
+    if !g.randomkeys {
+        ck.put(&cli.to_string(), &last).await;
+    }
+    while !done.load(Ordering::Acquire) {
+        let key = if g.randomkeys {
+            sim::random_range(0..g.nclients).to_string()
+        } else {
+            cli.to_string()
+        };
+        let nv = format!("x {cli} {j} y");
+        if sim::random_range(0..1000) < 500 {
+            ck.append(&key, &nv).await;
+            if !g.randomkeys {
+                last.push_str(&nv);
+            }
+            j += 1;
+        } else if g.randomkeys && sim::random_range(0..1000) < 100 {
+            // Only with random keys: a Put would break the check of Get's value below.
+            ck.put(&key, &nv).await;
+            j += 1;
+        } else {
+            let v = ck.get(&key).await;
+            if !g.randomkeys && v != last {
+                panic!("get wrong value, key {key}, wanted:\n{last}\n, got\n{v}\n");
+            }
+        }
+        let pause = sim::random_range(0..=CLIENT_PAUSE_MAX.as_millis() as u64);
+        sleep(Duration::from_millis(pause)).await;
+    }
+    j
+}
+
+/// Repeatedly splits the servers into two random sides (either may be empty).
+async fn partitioner(cfg: &Config, done: &AtomicBool) {
+    while !done.load(Ordering::Acquire) {
+        let mut sides = (Vec::new(), Vec::new());
+        for i in 0..cfg.n() {
+            if sim::random_bool(0.5) {
+                sides.1.push(i);
+            } else {
+                sides.0.push(i);
+            }
+        }
+        cfg.partition(&sides.0, &sides.1);
+        let extra = Duration::from_millis(sim::random_range(0..200));
+        sleep(ELECTION_TIMEOUT + extra).await;
+    }
+}
+
+/// The course's `GenericTestSpeed`: 1000 sequential appends from one clerk on a reliable
+/// network, faster than three per 100 ms heartbeat interval.
+pub async fn generic_test_speed(part: &'static str, maxraftstate: i64) {
+    const NSERVERS: usize = 3;
+    const NUM_OPS: usize = 1000;
+    let cfg = Config::new(NSERVERS, false, maxraftstate);
+    let mut ck = cfg.make_client(&cfg.all());
+    cfg.begin(part, "ops complete fast enough");
+
+    // Wait until the first op completes, so a leader is elected and the servers are ready.
+    ck.inner().get("x").await;
+    let start = Instant::now();
+    for i in 0..NUM_OPS {
+        ck.inner().append("x", &format!("x 0 {i} y")).await;
+    }
+    let duration = start.elapsed();
+    let v = ck.inner().get("x").await;
+    check_clnt_appends(0, &v, NUM_OPS);
+
+    // The course: the heartbeat interval is about 100 ms; require at least three ops per.
+    let time_per_op = Duration::from_millis(100) / 3;
+    let per_op = duration / NUM_OPS as u32;
+    println!(
+        "  info: {NUM_OPS} appends in {:.3} s of simulated time: {:.3} ms per operation",
+        duration.as_secs_f64(),
+        per_op.as_secs_f64() * 1e3
+    );
+    assert!(
+        duration <= time_per_op * NUM_OPS as u32,
+        "Operations completed too slowly {per_op:?}/op > {time_per_op:?}/op"
+    );
+    cfg.end();
+    cfg.cleanup();
+}
+
+/// Every "x `clnt` k y" for k < `count` is in `v` exactly once, in order.
+pub fn check_clnt_appends(clnt: usize, v: &str, count: usize) {
+    let mut last_off = None;
+    for j in 0..count {
+        let wanted = format!("x {clnt} {j} y");
+        let Some(off) = v.find(&wanted) else {
+            panic!("{clnt} missing element {wanted} in Append result {v}");
+        };
+        let off1 = v.rfind(&wanted).expect("found forwards");
+        assert!(off1 == off, "duplicate element {wanted} in Append result");
+        if let Some(last) = last_off {
+            assert!(
+                off > last,
+                "wrong order for element {wanted} in Append result"
+            );
+        }
+        last_off = Some(off);
+    }
+}
+
+/// Every client's appends are in `v` exactly once, in order (`counts[i]` from client i).
+pub fn check_concurrent_appends(v: &str, counts: &[usize]) {
+    for (i, &count) in counts.iter().enumerate() {
+        check_clnt_appends(i, v, count);
+    }
+}
+
+/// The value of `key` read through `ck` is `value`.
+pub async fn check(ck: &mut TestClerk, key: &str, value: &str) {
+    let v = ck.get(key).await;
+    assert!(v == value, "get({key}): expected:\n{value}\nreceived:\n{v}");
+}

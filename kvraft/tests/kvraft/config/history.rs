@@ -1,0 +1,89 @@
+//! The operation history (the course's `OpLog`) and its linearizability check.
+//!
+//! Each operation is recorded at its call, as an operation without a reply, and completed
+//! when it returns; one that never returns stays a no-reply operation, which the checker
+//! lets take effect at any time after its call, or never. Times are simulated nanoseconds,
+//! nudged so that every event gets a distinct, increasing stamp: on the paused clock many
+//! events share an instant, and the order in which they were recorded is their real order.
+//!
+//! [`History::check`] runs `lincheck` with the KV model and a deterministic step budget. A
+//! history that is not linearizable fails the test and is drawn as an HTML page in the
+//! system's temp directory; a search that runs out of budget fails the test too (no verdict
+//! is not a pass).
+
+use std::sync::{Arc, Mutex};
+
+use labrpc::sim;
+use lincheck::{check, write_html, KvInput, KvModel, Operation, Outcome, Reply, DEFAULT_BUDGET};
+
+/// A shared, growing history. Cheap to clone; clones share it.
+#[derive(Clone, Default)]
+pub struct History {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    ops: Vec<Operation<KvInput, String>>,
+    last_stamp: u64,
+}
+
+impl Inner {
+    fn stamp(&mut self) -> u64 {
+        let now = u64::try_from(sim::now().as_nanos()).unwrap_or(u64::MAX);
+        self.last_stamp = now.max(self.last_stamp + 1);
+        self.last_stamp
+    }
+}
+
+impl History {
+    pub fn new() -> History {
+        History::default()
+    }
+
+    /// Records a call; returns the operation's index.
+    pub fn call(&self, client: usize, input: KvInput) -> usize {
+        let mut inner = self.inner.lock().unwrap();
+        let call = inner.stamp();
+        inner.ops.push(Operation::no_reply(client, input, call));
+        inner.ops.len() - 1
+    }
+
+    /// Records the return of operation `index`.
+    pub fn returned(&self, index: usize, output: String) {
+        let mut inner = self.inner.lock().unwrap();
+        let time = inner.stamp();
+        inner.ops[index].reply = Some(Reply { time, output });
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.lock().unwrap().ops.len()
+    }
+
+    /// Fails the test unless the history is linearizable.
+    pub fn check(&self, test: &str) {
+        let ops = self.inner.lock().unwrap().ops.clone();
+        let outcome = check(&KvModel, &ops, DEFAULT_BUDGET);
+        match &outcome {
+            Outcome::Linearizable { .. } => {}
+            Outcome::NotLinearizable(_) => {
+                let path = std::env::temp_dir().join(format!(
+                    "kvraft-{}-seed{}.html",
+                    test.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
+                    sim::current().seed()
+                ));
+                match write_html(&KvModel, &ops, &outcome, &path) {
+                    Ok(()) => println!("info: wrote history visualization to {}", path.display()),
+                    Err(e) => println!("info: could not write {}: {e}", path.display()),
+                }
+                panic!("history is not linearizable: {outcome}");
+            }
+            Outcome::BudgetExhausted { .. } => {
+                panic!(
+                    "linearizability check gave no verdict on {} operations: {outcome}",
+                    ops.len()
+                );
+            }
+        }
+    }
+}

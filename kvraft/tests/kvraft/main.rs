@@ -1,0 +1,17 @@
+//! The course's kvraft tests (`src/kvraft/test_test.go`, Spring 2023), all 23, ported
+//! scenario for scenario with the same constants and pass criteria.
+//!
+//! - [`basic`]: 3A without faults but an unreliable network (basic, speed, concurrency);
+//! - [`partitions`]: 3A with partitions;
+//! - [`persist`]: 3A with restarts;
+//! - [`snapshots`]: 3B, log compaction.
+//!
+//! Each test runs as one simulation (`LAB_SEED` picks the seed, `LAB_REALTIME=1` runs it on
+//! the wall clock) and prints the course's `Test (3X): …` and `  ... Passed --` lines.
+//! `cargo test --release -p kvraft 3a` runs one part.
+
+mod basic;
+mod config;
+mod partitions;
+mod persist;
+mod snapshots;
