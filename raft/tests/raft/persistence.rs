@@ -286,7 +286,7 @@ fn figure_8_unreliable_2c() {
 
 /// The churn tests: clients propose while peers are disconnected, crashed and restarted at
 /// random; every value a client saw committed must be in the final log.
-async fn internal_churn(unreliable: bool) {
+pub(crate) async fn internal_churn(unreliable: bool) {
     let servers = 5;
     let cfg = Config::new(servers, unreliable, false);
     if unreliable {
