@@ -1,7 +1,7 @@
 //! The coordinator process: a tarpc server around the [`Scheduler`].
 //!
-//! One [`Job`] is shared by every connection. A `get_task` call asks the scheduler; if it says
-//! wait, the call sleeps until the job changes (a report, a lost worker: [`Job::changed`]) or
+//! One `Job` is shared by every connection. A `get_task` call asks the scheduler; if it says
+//! wait, the call sleeps until the job changes (a report, a lost worker: `Job::changed`) or
 //! the next task timeout, then asks again. Each connection is one worker: when it closes, the
 //! worker's running tasks are released at once rather than after their timeout.
 //!

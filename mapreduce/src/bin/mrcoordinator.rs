@@ -18,12 +18,16 @@ struct Args {
     files: Vec<String>,
 
     /// Number of reduce tasks (output files mr-out-0 ... mr-out-N-1).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     nreduce: u32,
 
-    /// Where workers reach the coordinator: a Unix socket path, or HOST:PORT for TCP
-    /// [default: /var/tmp/5840-mr-<uid>].
-    #[arg(long, value_name = "ADDR")]
+    // The help text is an attribute, not a doc comment, so rustdoc does not read `<uid>` as HTML.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        help = "Where workers reach the coordinator: a Unix socket path, or HOST:PORT for TCP \
+                [default: /var/tmp/5840-mr-<uid>]"
+    )]
     listen: Option<Address>,
 
     /// Seconds after which a task that has not been reported is given to another worker.

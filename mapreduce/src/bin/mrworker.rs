@@ -18,9 +18,13 @@ struct Args {
     #[arg(value_name = "APP", value_parser = parse_app)]
     app: &'static dyn App,
 
-    /// The coordinator's address: a Unix socket path, or HOST:PORT for TCP
-    /// [default: /var/tmp/5840-mr-<uid>].
-    #[arg(long, value_name = "ADDR")]
+    // The help text is an attribute, not a doc comment, so rustdoc does not read `<uid>` as HTML.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        help = "The coordinator's address: a Unix socket path, or HOST:PORT for TCP \
+                [default: /var/tmp/5840-mr-<uid>]"
+    )]
     coordinator: Option<Address>,
 
     /// Seconds to keep trying to reach the coordinator before giving up.
