@@ -267,12 +267,6 @@ impl Driver {
     /// Saves, then answers, sends and applies: see the module documentation.
     fn carry_out(&self, ready: Ready, answers: &mut Vec<Answer>) {
         if let Some(save) = ready.save {
-            tracing::trace!(
-                topic = "persist",
-                bytes = save.raft_state.len(),
-                snapshot = save.snapshot.as_ref().map(Vec::len),
-                "saving"
-            );
             match save.snapshot {
                 Some(snapshot) => self.persister.save(save.raft_state, snapshot),
                 None => self.persister.save_raft_state(save.raft_state),

@@ -89,3 +89,18 @@ impl Raft {
         raft_rpc::service(Arc::new(Inbox(self.shared.clone())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undecodable_state_is_an_error_not_a_panic() {
+        let persister = Arc::new(Persister::new());
+        persister.save_raft_state(vec![1, 2, 3]);
+        let (tx, _rx) = mpsc::unbounded_channel();
+        // Fails before it needs a network or a runtime.
+        let outcome = Raft::new(Vec::new(), 0, persister, tx);
+        assert!(matches!(outcome, Err(PersistError::Truncated { .. })));
+    }
+}

@@ -246,10 +246,23 @@ impl Core {
         self.check_invariants();
         let mut ready = mem::take(&mut self.ready);
         if self.state_dirty || self.snapshot_dirty {
-            ready.save = Some(Save {
+            let save = Save {
                 raft_state: storage::encode_state(self.term, self.voted_for, &self.log),
                 snapshot: self.snapshot_dirty.then(|| self.snapshot.clone()),
-            });
+            };
+            tracing::debug!(
+                node = self.me,
+                term = self.term,
+                topic = "persist",
+                "saving {} bytes of state{}",
+                save.raft_state.len(),
+                if save.snapshot.is_some() {
+                    " and the snapshot"
+                } else {
+                    ""
+                }
+            );
+            ready.save = Some(save);
             self.state_dirty = false;
             self.snapshot_dirty = false;
         }
