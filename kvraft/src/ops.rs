@@ -34,6 +34,17 @@ impl Op {
     }
 }
 
+/// `get(k)`, `put(k,v)`, `append(k,v)`: how traces show an operation.
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Op::Get { key } => write!(f, "get({key})"),
+            Op::Put { key, value } => write!(f, "put({key},{value})"),
+            Op::Append { key, value } => write!(f, "append({key},{value})"),
+        }
+    }
+}
+
 /// An operation as it travels through the log: who asked for it, and which of that client's
 /// requests it is. A clerk has one request outstanding at a time and numbers them 1, 2, 3…,
 /// so a replica that has applied request `seq` of a client has applied all earlier ones.

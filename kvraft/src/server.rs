@@ -248,6 +248,7 @@ impl KvServer {
             node = self.me,
             topic = "apply",
             index,
+            command = %command.op,
             client = command.client,
             seq = command.seq,
             duplicate = effect == Effect::Duplicate,

@@ -228,8 +228,8 @@ impl Config {
         self.set_links(&mut st, i, &all, false);
         self.inner.net.delete_server(&server_name(i));
         st.saved[i] = Arc::new(st.saved[i].copy());
+        // `cut[i]` stays as it was: the server is traced "connect" once it is back and whole.
         let server = st.servers[i].take();
-        st.cut[i] = false;
         drop(st);
         if let Some(server) = server {
             tracing::debug!(node = i, topic = "crash");
