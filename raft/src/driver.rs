@@ -3,7 +3,7 @@
 //! Everything that happens to a peer reaches the driver as an [`Event`] on one channel: a
 //! request from another peer (with a one-shot channel for the answer), the outcome of a
 //! request this peer sent, or a poke after `start()` or `snapshot()` changed the core. The
-//! driver also owns the election and heartbeat timers. Its loop:
+//! driver also owns the timers: election, heartbeat, and commit news. Its loop:
 //!
 //! 1. wait for an event or a timer, then take every event already queued: a batch;
 //! 2. feed the batch to the core, then fire whichever timer has expired;

@@ -5,7 +5,7 @@
 //! AppendEntries consistency checks still work at the boundary.
 //!
 //! The log also keeps its entries' persisted encoding alongside the entries themselves
-//! (see [`crate::storage`]). Raft must save its log before answering any request that changed
+//! (see `storage.rs`). Raft must save its log before answering any request that changed
 //! it, and logs reach thousands of entries in the churn tests: re-encoding every entry on
 //! every save would make saving quadratic. Keeping the encoding in step with each append,
 //! truncation and compaction makes a save one `memcpy`.

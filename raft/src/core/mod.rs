@@ -2,17 +2,17 @@
 //!
 //! [`Core`] holds one peer's Raft state (Figure 2 of the extended paper, plus the snapshot of
 //! section 7) and makes every protocol decision. It never sleeps, sends, or touches the
-//! clock: the driver ([`crate::driver`]) feeds it events (an incoming request, the answer to
+//! clock: the driver (`driver.rs`) feeds it events (an incoming request, the answer to
 //! one of its own requests, an election timeout, a heartbeat tick, a proposal, a snapshot)
 //! and then collects the effects they caused as a [`Ready`]: state to save, messages to send,
 //! entries and snapshots to apply, and whether to restart the election timer. Because it is
 //! plain data in, plain data out, the unit tests drive it directly, without a network.
 //!
 //! The protocol is split by topic:
-//! - [`election`](self::election): timeouts, RequestVote, becoming candidate and leader;
-//! - [`replication`](self::replication): proposals, AppendEntries with fast backtracking,
+//! - `election.rs`: timeouts, RequestVote, becoming candidate and leader;
+//! - `replication.rs`: proposals, AppendEntries with fast backtracking,
 //!   the leader's per-follower flow control, commitment and application;
-//! - [`snapshot`](self::snapshot): compaction requested by the service, InstallSnapshot.
+//! - `snapshot.rs`: compaction requested by the service, InstallSnapshot.
 //!
 //! The effects of a batch of events must be saved before any message or reply they caused
 //! leaves the peer; the driver does so with one save per batch ([`Ready::save`]).

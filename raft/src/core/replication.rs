@@ -5,11 +5,16 @@
 //!   is in flight to each follower; entries proposed meanwhile go in the next request, sent
 //!   as soon as the answer comes back, so proposals batch themselves under load;
 //! - a follower that does not answer (the request was lost, or it is unreachable) is
-//!   *probed* with small empty AppendEntries on each heartbeat tick until it answers, rather
-//!   than sent the same entries again and again;
+//!   *probed* with small empty AppendEntries every other heartbeat tick until it answers,
+//!   rather than sent the same entries again and again; a new leader probes the peers that
+//!   did not vote for it before sending them entries;
 //! - on each heartbeat tick a follower that has not answered a replication request since the
 //!   last tick gets a heartbeat (or the entries it lacks), so an idle leader sends one
-//!   message per follower per tick and a busy one little beyond its replication traffic.
+//!   message per follower per tick and a busy one little beyond its replication traffic;
+//! - a new commit index reaches followers with the next entries, or at most
+//!   `COMMIT_NEWS_DELAY` (driver) after the commit, when the driver calls `announce_commit`;
+//! - a leader that has heard from no majority for `QUORUM_TICKS` ticks steps down (check
+//!   quorum).
 //!
 //! A follower that rejects a request says where its log diverges (the term of its
 //! conflicting entry and where that term starts, or its log length), and the leader skips a
