@@ -17,7 +17,7 @@ use crate::rpc::{kv_rpc, Request};
 /// How long the clerk waits after every server in turn has failed a request before starting
 /// the round again. Long enough not to flood the network while no leader exists (an
 /// election takes a few hundred milliseconds), short enough to find a new one promptly.
-pub const RETRY_PAUSE: Duration = Duration::from_millis(20);
+pub const RETRY_PAUSE: Duration = Duration::from_millis(50);
 
 /// A client of the key/value service.
 pub struct Clerk {

@@ -67,7 +67,7 @@ pub struct KvServer {
     me: usize,
     rf: Raft,
     persister: Arc<Persister>,
-    /// Snapshot when Raft's saved state reaches this many bytes; `None`: never.
+    /// Snapshot when Raft's saved state grows past this many bytes; `None`: never.
     maxraftstate: Option<usize>,
     inner: Mutex<Inner>,
     killed: AtomicBool,
@@ -291,7 +291,7 @@ impl KvServer {
         let index = inner.machine.applied_index();
         // Raft saves a compaction only on its next step: until then its saved state still
         // looks too big, and snapshotting the same index again would be wasted work.
-        if index == inner.snapshot_index || self.persister.raft_state_size() < max {
+        if index == inner.snapshot_index || self.persister.raft_state_size() <= max {
             return;
         }
         inner.snapshot_index = index;
@@ -308,5 +308,25 @@ impl KvServer {
 impl kv_rpc::Handler for KvServer {
     async fn execute(&self, request: Request) -> Reply {
         KvServer::execute(self, request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undecodable_saved_state_is_an_error_not_a_panic() {
+        let garbage_snapshot = Arc::new(Persister::new());
+        garbage_snapshot.save(Vec::new(), vec![1, 0xff, 0xff]);
+        assert!(matches!(
+            KvServer::start(Vec::new(), 0, garbage_snapshot, 1000),
+            Err(StartError::Snapshot(_))
+        ));
+
+        let garbage_raft_state = Arc::new(Persister::new());
+        garbage_raft_state.save(vec![9, 9, 9], Vec::new());
+        let error = KvServer::start(Vec::new(), 0, garbage_raft_state, -1).err();
+        assert!(matches!(error, Some(StartError::Raft(_))), "{error:?}");
     }
 }

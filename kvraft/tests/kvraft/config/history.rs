@@ -65,7 +65,10 @@ impl History {
         let ops = self.inner.lock().unwrap().ops.clone();
         let outcome = check(&KvModel, &ops, DEFAULT_BUDGET);
         match &outcome {
-            Outcome::Linearizable { .. } => {}
+            Outcome::Linearizable { steps } => println!(
+                "  info: {} operations: linearizable ({steps} of {DEFAULT_BUDGET} search steps)",
+                ops.len()
+            ),
             Outcome::NotLinearizable(_) => {
                 let path = std::env::temp_dir().join(format!(
                     "kvraft-{}-seed{}.html",
