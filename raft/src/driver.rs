@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::{Instant, Sleep};
 
 use crate::apply::ApplyMsg;
-use crate::core::{AppendSent, Core, Message, Ready, Response, Rpc};
+use crate::core::{AppendSent, Core, ElectionTimer, Message, Ready, Response, Rpc};
 use crate::messages::{
     raft_rpc, AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
     RequestVoteArgs, RequestVoteReply,
@@ -41,6 +41,12 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(150);
 /// three heartbeat ticks, so two heartbeats lost in a row do not start an election; the
 /// spread makes split votes rare.
 pub const ELECTION_TIMEOUT_MS: std::ops::Range<u64> = 500..800;
+
+/// While an election is under way (after starting one or voting in one), timeouts are this
+/// many times longer: votes may take a while to come back (long reordering holds replies up
+/// to 2.2 s), and a new election started too soon throws away the votes still on their way.
+/// A peer that hears from the new leader goes back to the usual timeout at once.
+pub const ELECTION_PATIENCE: u64 = 2;
 
 /// How long a leader may sit on news of a higher commit index before telling followers that
 /// have nothing else coming. Under load the news travels with the next entries instead, for
@@ -173,11 +179,12 @@ impl Driver {
     /// Runs the peer until it is killed.
     pub async fn run(mut self) {
         let now = Instant::now();
-        let mut election_deadline = now + random_election_timeout();
+        let mut election_deadline = now + random_election_timeout(ElectionTimer::Follow);
         let mut heartbeat_deadline = now + HEARTBEAT_INTERVAL;
         let mut election: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(election_deadline));
         let mut heartbeat: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(heartbeat_deadline));
         let mut commit_news_deadline: Option<Instant> = None;
+        let mut candidate_since = now;
         let mut commit_news: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(now));
         let mut leader = false;
         let mut batch = Vec::new();
@@ -208,17 +215,22 @@ impl Driver {
                     self.step(&mut core, event, &mut answers);
                 }
                 let now = Instant::now();
-                if core.election_timer_reset_pending() {
-                    election_deadline = now + random_election_timeout();
+                if let Some(kind) = core.election_timer_reset_pending() {
+                    election_deadline = now + random_election_timeout(kind);
                 }
                 if !core.is_leader() && now >= election_deadline {
                     core.election_timeout();
-                    election_deadline = now + random_election_timeout();
+                    election_deadline = now + random_election_timeout(ElectionTimer::Elect);
+                    candidate_since = now;
                 }
                 if core.is_leader() {
                     if !was_leader {
-                        // become_leader already sent the first heartbeats.
-                        heartbeat_deadline = now + HEARTBEAT_INTERVAL;
+                        // The new leader announced itself to the peers that did not vote for
+                        // it. Voters restarted their election timers when they voted; if
+                        // winning took long (their votes were slow to arrive), those timers
+                        // may be close to firing, so the first tick comes at once.
+                        let slow = now.duration_since(candidate_since) >= HEARTBEAT_INTERVAL;
+                        heartbeat_deadline = if slow { now } else { now + HEARTBEAT_INTERVAL };
                     } else if now >= heartbeat_deadline {
                         core.heartbeat();
                         heartbeat_deadline = now + HEARTBEAT_INTERVAL;
@@ -321,6 +333,10 @@ impl Driver {
     }
 }
 
-fn random_election_timeout() -> Duration {
-    Duration::from_millis(sim::random_range(ELECTION_TIMEOUT_MS))
+fn random_election_timeout(kind: ElectionTimer) -> Duration {
+    let ms = sim::random_range(ELECTION_TIMEOUT_MS);
+    Duration::from_millis(match kind {
+        ElectionTimer::Follow => ms,
+        ElectionTimer::Elect => ms * ELECTION_PATIENCE,
+    })
 }

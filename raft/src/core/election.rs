@@ -6,7 +6,7 @@
 //! a leader always holds every committed entry. A majority of votes makes a leader, which
 //! announces itself at once with heartbeats.
 
-use super::{Core, Role, Rpc};
+use super::{Core, ElectionTimer, Role, Rpc};
 use crate::messages::{RequestVoteArgs, RequestVoteReply};
 
 impl Core {
@@ -21,7 +21,7 @@ impl Core {
         let mut votes = vec![false; self.peers];
         votes[self.me] = true;
         self.role = Role::Candidate { votes };
-        self.ready.reset_election_timer = true;
+        self.ready.reset_election_timer = Some(ElectionTimer::Elect);
         tracing::debug!(
             node = self.me,
             term = self.term,
@@ -58,7 +58,7 @@ impl Core {
                 self.state_dirty = true;
             }
             // Granting a vote defers this peer's own candidacy (Figure 2, "Followers").
-            self.ready.reset_election_timer = true;
+            self.ready.reset_election_timer = Some(ElectionTimer::Elect);
             tracing::debug!(
                 node = self.me,
                 term = self.term,
@@ -113,7 +113,6 @@ impl Core {
             followers: (0..self.peers)
                 .map(|p| super::Progress::new(next_index, !voters[p]))
                 .collect(),
-            ticks_without_quorum: 0,
         };
         tracing::debug!(
             node = self.me,

@@ -68,11 +68,9 @@ pub enum Role {
     Candidate {
         votes: Vec<bool>,
     },
-    /// `followers[p]`: what the leader knows of peer p's log (its own entry is unused).
-    /// `ticks_without_quorum`: heartbeat ticks since a majority last answered.
+    /// `followers[p]`: what the leader knows of peer p (its own entry is unused).
     Leader {
         followers: Vec<Progress>,
-        ticks_without_quorum: u8,
     },
 }
 
@@ -86,9 +84,18 @@ pub struct Ready {
     pub messages: Vec<Message>,
     /// Entries and snapshots for the service, in order.
     pub apply: Vec<ApplyMsg>,
-    /// The peer heard from a legitimate leader or candidate, or started an election: restart
-    /// the election timer with a fresh random timeout.
-    pub reset_election_timer: bool,
+    /// Restart the election timer with a fresh random timeout, of this kind.
+    pub reset_election_timer: Option<ElectionTimer>,
+}
+
+/// Why the election timer restarts, which sets how long it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElectionTimer {
+    /// The peer heard from its leader, or stopped leading: the usual timeout.
+    Follow,
+    /// An election is under way (this peer started it, or voted in it): give it longer, so
+    /// that votes slow to arrive are not wasted by a new election that starts too soon.
+    Elect,
 }
 
 /// Encoded state for the persister.
@@ -207,7 +214,7 @@ impl Core {
 
     /// Whether the events since the last [`Core::take_ready`] restarted the election timer
     /// (so the driver knows before deciding whether the timer has expired).
-    pub fn election_timer_reset_pending(&self) -> bool {
+    pub fn election_timer_reset_pending(&self) -> Option<ElectionTimer> {
         self.ready.reset_election_timer
     }
 
@@ -285,7 +292,7 @@ impl Core {
                 "became follower"
             );
             self.role = Role::Follower;
-            self.ready.reset_election_timer = true;
+            self.ready.reset_election_timer = Some(ElectionTimer::Follow);
         }
     }
 

@@ -4,23 +4,24 @@
 //! - at most one replication request (entries, a snapshot, or news of a higher commit index)
 //!   is in flight to each follower; entries proposed meanwhile go in the next request, sent
 //!   as soon as the answer comes back, so proposals batch themselves under load;
-//! - a follower that does not answer (the request was lost, or it is unreachable) is
-//!   *probed* with small empty AppendEntries every other heartbeat tick until it answers,
-//!   rather than sent the same entries again and again; a new leader probes the peers that
-//!   did not vote for it before sending them entries;
-//! - on each heartbeat tick a follower that has not answered a replication request since the
-//!   last tick gets a heartbeat (or the entries it lacks), so an idle leader sends one
+//! - a follower that does not answer (the request was lost, or it is slow or unreachable) is
+//!   *probed* with small empty AppendEntries on each tick until it answers, rather than sent
+//!   the same entries again and again; once silent for a few ticks (down or cut off, not
+//!   merely slow) only every other tick; a new leader probes the peers that did not vote for
+//!   it before sending them entries;
+//! - on each heartbeat tick a follower gets a heartbeat (or the entries it lacks) unless it
+//!   answered a replication request sent since the last tick, so an idle leader sends one
 //!   message per follower per tick and a busy one little beyond its replication traffic;
 //! - a new commit index reaches followers with the next entries, or at most
 //!   `COMMIT_NEWS_DELAY` (driver) after the commit, when the driver calls `announce_commit`;
-//! - a leader that has heard from no majority for `QUORUM_TICKS` ticks steps down (check
+//! - a leader that has heard from no majority in `QUORUM_TICKS` ticks steps down (check
 //!   quorum).
 //!
 //! A follower that rejects a request says where its log diverges (the term of its
 //! conflicting entry and where that term starts, or its log length), and the leader skips a
 //! whole term per round trip (the course's fast backtracking).
 
-use super::{AppendSent, Core, Role, Rpc};
+use super::{AppendSent, Core, ElectionTimer, Role, Rpc};
 use crate::messages::{AppendEntriesArgs, AppendEntriesReply, Conflict, Entry};
 
 /// The most command bytes one AppendEntries carries; longer catch-ups take several.
@@ -30,15 +31,17 @@ pub const MAX_APPEND_BYTES: usize = 1 << 20;
 /// lost and starts probing the follower.
 const IN_FLIGHT_TICKS: u8 = 2;
 
-/// Heartbeat ticks skipped after an unanswered probe: a follower that is down or cut off is
-/// probed every other tick.
-const PROBE_BACKOFF_TICKS: u8 = 1;
+/// Heartbeat ticks of silence after which a follower is presumed down or cut off rather than
+/// slow, and probed only every other tick: 2.4 s, longer than a reply can take (long
+/// reordering holds replies back up to 2.2 s), so that an alive follower whose answers are
+/// late still hears from the leader on every tick.
+const PROBE_BACKOFF_AFTER: u8 = 16;
 
-/// Heartbeat ticks a leader stays in office without hearing from a majority (check quorum,
-/// section 6.2 of the Raft thesis): a leader cut off from the majority steps down instead of
-/// accepting commands that cannot commit. A little over the shortest election timeout, by
-/// when the majority may have elected a new leader.
-const QUORUM_TICKS: u8 = 4;
+/// Check quorum (section 6.2 of the Raft thesis): a leader steps down when fewer than a
+/// majority (itself included) have answered anything in this many heartbeat ticks, about an
+/// election timeout. A leader cut off from the majority then stops accepting commands that
+/// cannot commit.
+const QUORUM_TICKS: u8 = 5;
 
 /// What a leader knows of one follower.
 #[derive(Debug, Clone)]
@@ -51,12 +54,15 @@ pub struct Progress {
     in_flight: Option<InFlight>,
     /// The follower has not answered lately: send it only heartbeats until it does.
     probing: bool,
-    /// Ticks to skip before the next probe.
-    probe_backoff: u8,
-    /// The follower answered a replication request since the last heartbeat tick.
-    heard_since_tick: bool,
-    /// The follower answered anything since the last heartbeat tick (for check quorum).
-    answered_since_tick: bool,
+    /// Heartbeat ticks since the follower last answered anything (saturating).
+    ticks_silent: u8,
+    /// Skip the next tick's probe (a long-silent follower is probed every other tick).
+    skip_next_probe: bool,
+    /// A replication request sent since the last tick was answered: the follower heard from
+    /// the leader lately, and the tick need not add a heartbeat. (Answers to heartbeats do
+    /// not count, or an idle leader would send one every other tick; nor do late answers to
+    /// older requests, which say nothing about the last tick.)
+    acked_since_tick: bool,
     /// The highest commit index sent to the follower.
     commit_sent: u64,
 }
@@ -77,11 +83,11 @@ impl Progress {
             match_index: 0,
             in_flight: None,
             probing,
-            // The first probe goes out at once (the leader's announcement); the next two
-            // ticks later.
-            probe_backoff: u8::from(probing) * PROBE_BACKOFF_TICKS,
-            heard_since_tick: false,
-            answered_since_tick: false,
+            // A peer that did not vote may be down: probed at once (the leader's
+            // announcement), then every other tick until it answers.
+            ticks_silent: if probing { PROBE_BACKOFF_AFTER } else { 0 },
+            skip_next_probe: probing,
+            acked_since_tick: false,
             commit_sent: 0,
         }
     }
@@ -92,6 +98,7 @@ impl Progress {
     /// false). A lost request that was the one in flight starts probing; any answer ends it.
     pub(super) fn record_outcome(&mut self, seq: u64, answered: bool) {
         let was_in_flight = self.in_flight.is_some_and(|f| f.seq == seq);
+        let sent_this_tick = self.in_flight.is_some_and(|f| f.seq == seq && f.ticks == 0);
         if was_in_flight {
             self.in_flight = None;
         }
@@ -101,12 +108,9 @@ impl Progress {
             return;
         }
         self.probing = false;
-        self.probe_backoff = 0;
-        self.answered_since_tick = true;
-        // Replication traffic keeps the follower's election timer fresh: the next tick need
-        // not add a heartbeat. (Answers to heartbeats do not count, or an idle leader would
-        // send one every other tick.)
-        self.heard_since_tick |= was_in_flight;
+        self.skip_next_probe = false;
+        self.ticks_silent = 0;
+        self.acked_since_tick |= sent_this_tick;
     }
 }
 
@@ -160,44 +164,33 @@ impl Core {
                     progress.probing = true;
                 }
             }
-            if std::mem::take(&mut progress.heard_since_tick) {
+            progress.ticks_silent = progress.ticks_silent.saturating_add(1);
+            if std::mem::take(&mut progress.acked_since_tick) {
                 continue;
             }
             if progress.probing {
-                if progress.probe_backoff > 0 {
-                    progress.probe_backoff -= 1;
-                } else {
-                    progress.probe_backoff = PROBE_BACKOFF_TICKS;
-                    self.send_heartbeat(peer);
+                if std::mem::take(&mut progress.skip_next_probe) {
+                    continue;
                 }
+                progress.skip_next_probe = progress.ticks_silent >= PROBE_BACKOFF_AFTER;
+                self.send_heartbeat(peer);
             } else if !self.send_next(peer, true) {
                 self.send_heartbeat(peer);
             }
         }
     }
 
-    /// Counts the followers that answered since the last tick; false once a majority has
-    /// been silent for `QUORUM_TICKS` ticks.
-    fn check_quorum(&mut self) -> bool {
-        let majority = self.peers / 2 + 1;
-        let Role::Leader {
-            followers,
-            ticks_without_quorum,
-        } = &mut self.role
-        else {
+    /// Whether a majority (this leader included) answered within the last `QUORUM_TICKS`
+    /// ticks.
+    fn check_quorum(&self) -> bool {
+        let Role::Leader { followers, .. } = &self.role else {
             return true;
         };
-        let answered = followers
-            .iter_mut()
-            .map(|p| std::mem::take(&mut p.answered_since_tick))
-            .filter(|&answered| answered)
+        let answered = self
+            .others()
+            .filter(|&p| followers[p].ticks_silent < QUORUM_TICKS)
             .count();
-        if answered + 1 >= majority {
-            *ticks_without_quorum = 0;
-        } else {
-            *ticks_without_quorum += 1;
-        }
-        *ticks_without_quorum < QUORUM_TICKS
+        answered + 1 > self.peers / 2
     }
 
     /// Tells followers about a commit index they have not heard of (unless they are about to
@@ -390,7 +383,7 @@ impl Core {
             );
         }
         self.become_follower(term);
-        self.ready.reset_election_timer = true;
+        self.ready.reset_election_timer = Some(ElectionTimer::Follow);
     }
 
     fn reject(&mut self, prev: u64, conflict: Conflict) -> AppendEntriesReply {
@@ -448,15 +441,18 @@ impl Core {
             progress.next_index = progress.next_index.max(matched + 1);
             self.advance_commit();
         } else if let Some(conflict) = reply.conflict {
-            let next = match conflict.term {
-                Some(term) => log
-                    .last_index_of_term(term)
-                    .map_or(conflict.index, |i| i + 1),
-                None => conflict.index,
-            };
-            // Never below what the follower is known to hold (a stale rejection), nor past
-            // the end of the log.
-            progress.next_index = next.clamp(progress.match_index + 1, last_index + 1);
+            // A late answer to an older request, about a point above where the leader now
+            // probes, says nothing new: acting on it would move back up and redo work.
+            if sent.prev_log_index < progress.next_index {
+                let next = match conflict.term {
+                    Some(term) => log
+                        .last_index_of_term(term)
+                        .map_or(conflict.index, |i| i + 1),
+                    None => conflict.index,
+                };
+                // Never below what the follower is known to hold, nor past the end of the log.
+                progress.next_index = next.clamp(progress.match_index + 1, last_index + 1);
+            }
         }
         self.send_next(from, false);
     }

@@ -103,7 +103,7 @@ fn a_vote_is_refused_to_a_stale_log() {
             .vote_granted
     );
     let ready = voter.take_ready();
-    assert!(ready.reset_election_timer && ready.save.is_some());
+    assert!(ready.reset_election_timer.is_some() && ready.save.is_some());
     assert!(
         !voter
             .handle_request_vote(vote_request(4, 2, 5, 4))
@@ -135,7 +135,7 @@ fn an_election_makes_a_leader_that_announces_itself() {
     core.election_timeout();
     let ready = core.take_ready();
     assert_eq!(core.term(), 2);
-    assert!(ready.reset_election_timer && ready.save.is_some());
+    assert!(ready.reset_election_timer.is_some() && ready.save.is_some());
     let asked: Vec<usize> = ready.messages.iter().map(|m| m.to).collect();
     assert_eq!(asked, vec![1, 2, 3, 4]);
     let granted = RequestVoteReply {
@@ -178,7 +178,7 @@ fn a_higher_term_in_a_reply_deposes_a_leader() {
     );
     assert!(!leader.is_leader());
     assert_eq!(leader.term(), 7);
-    assert!(leader.take_ready().reset_election_timer);
+    assert!(leader.take_ready().reset_election_timer.is_some());
 }
 
 #[test]
