@@ -66,7 +66,8 @@ struct CargoProfile {
     test: bool,
 }
 
-/// Builds the lab packages' test binaries (release) and returns every test they hold, sorted.
+/// Builds the lab packages' test binaries (release) and returns every test they hold, in lab
+/// order.
 pub fn discover(packages: &[&str]) -> Result<Vec<TestCase>, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(&cargo);
@@ -118,7 +119,8 @@ pub fn discover(packages: &[&str]) -> Result<Vec<TestCase>, String> {
             });
         }
     }
-    tests.sort();
+    // Labs in course order, tests by name within a lab.
+    tests.sort_by_key(|t| (LAB_PACKAGES.iter().position(|p| *p == t.package), t.name.clone()));
     Ok(tests)
 }
 
