@@ -1,4 +1,4 @@
-//! The course's `GenericTest` and `GenericTestSpeed`, which 23 tests but three are made of,
+//! The course's `GenericTest` and `GenericTestSpeed`, which 19 of the 23 tests are made of,
 //! and the value checks they share.
 //!
 //! One difference from the course, forced by the simulation: the reliable network delivers
