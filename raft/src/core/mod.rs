@@ -10,6 +10,7 @@
 //!
 //! The protocol is split by topic:
 //! - `election.rs`: timeouts, RequestVote, becoming candidate and leader;
+//! - `progress.rs`: what a leader knows of a follower, and how it paces what it sends;
 //! - `replication.rs`: proposals, AppendEntries with fast backtracking,
 //!   the leader's per-follower flow control, commitment and application;
 //! - `snapshot.rs`: compaction requested by the service, InstallSnapshot.
@@ -18,6 +19,7 @@
 //! leaves the peer; the driver does so with one save per batch ([`Ready::save`]).
 
 mod election;
+mod progress;
 mod replication;
 mod snapshot;
 #[cfg(test)]
@@ -33,7 +35,7 @@ use crate::messages::{
 };
 use crate::storage::{self, DurableState};
 
-pub use replication::Progress;
+pub use progress::Progress;
 
 /// One peer's Raft state machine.
 pub struct Core {

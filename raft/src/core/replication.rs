@@ -1,118 +1,23 @@
 //! Log replication (section 5.3): proposals, AppendEntries, commitment and application.
 //!
-//! The leader keeps a [`Progress`] per follower and paces what it sends:
-//! - at most one replication request (entries, a snapshot, or news of a higher commit index)
-//!   is in flight to each follower; entries proposed meanwhile go in the next request, sent
-//!   as soon as the answer comes back, so proposals batch themselves under load;
-//! - a follower that does not answer (the request was lost, or it is slow or unreachable) is
-//!   *probed* with small empty AppendEntries on each tick until it answers, rather than sent
-//!   the same entries again and again; once silent for a few ticks (down or cut off, not
-//!   merely slow) only every other tick; a new leader probes the peers that did not vote for
-//!   it before sending them entries;
-//! - on each heartbeat tick a follower gets a heartbeat (or the entries it lacks) unless it
-//!   answered a replication request sent since the last tick, so an idle leader sends one
-//!   message per follower per tick and a busy one little beyond its replication traffic;
+//! The leader paces what it sends each follower as its [`Progress`] (`progress.rs`) says:
+//! one replication request in flight at a time, probes for followers that do not answer,
+//! heartbeats only to followers that have not heard from it lately. Beyond that:
 //! - a new commit index reaches followers with the next entries, or at most
 //!   `COMMIT_NEWS_DELAY` (driver) after the commit, when the driver calls `announce_commit`;
 //! - a leader that has heard from no majority in `QUORUM_TICKS` ticks steps down (check
-//!   quorum).
+//!   quorum, section 6.2 of the Raft thesis).
 //!
 //! A follower that rejects a request says where its log diverges (the term of its
 //! conflicting entry and where that term starts, or its log length), and the leader skips a
 //! whole term per round trip (the course's fast backtracking).
 
+use super::progress::{Progress, TickAction, QUORUM_TICKS};
 use super::{AppendSent, Core, ElectionTimer, Role, Rpc};
 use crate::messages::{AppendEntriesArgs, AppendEntriesReply, Conflict, Entry};
 
 /// The most command bytes one AppendEntries carries; longer catch-ups take several.
 pub const MAX_APPEND_BYTES: usize = 1 << 20;
-
-/// Heartbeat ticks a replication request may go unanswered before the leader presumes it
-/// lost and starts probing the follower.
-const IN_FLIGHT_TICKS: u8 = 2;
-
-/// Heartbeat ticks of silence after which a follower is presumed down or cut off rather than
-/// slow, and probed only every other tick: 2.4 s, longer than a reply can take (long
-/// reordering holds replies back up to 2.2 s), so that an alive follower whose answers are
-/// late still hears from the leader on every tick.
-const PROBE_BACKOFF_AFTER: u8 = 16;
-
-/// Check quorum (section 6.2 of the Raft thesis): a leader steps down when fewer than a
-/// majority (itself included) have answered anything in this many heartbeat ticks, about an
-/// election timeout. A leader cut off from the majority then stops accepting commands that
-/// cannot commit.
-const QUORUM_TICKS: u8 = 5;
-
-/// What a leader knows of one follower.
-#[derive(Debug, Clone)]
-pub struct Progress {
-    /// The next log index to send.
-    pub next_index: u64,
-    /// The highest index known to be replicated on the follower.
-    pub match_index: u64,
-    /// The replication request awaiting an answer, if any.
-    in_flight: Option<InFlight>,
-    /// The follower has not answered lately: send it only heartbeats until it does.
-    probing: bool,
-    /// Heartbeat ticks since the follower last answered anything (saturating).
-    ticks_silent: u8,
-    /// Skip the next tick's probe (a long-silent follower is probed every other tick).
-    skip_next_probe: bool,
-    /// A replication request sent since the last tick was answered: the follower heard from
-    /// the leader lately, and the tick need not add a heartbeat. (Answers to heartbeats do
-    /// not count, or an idle leader would send one every other tick; nor do late answers to
-    /// older requests, which say nothing about the last tick.)
-    acked_since_tick: bool,
-    /// The highest commit index sent to the follower.
-    commit_sent: u64,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct InFlight {
-    seq: u64,
-    /// Heartbeat ticks since it was sent.
-    ticks: u8,
-}
-
-impl Progress {
-    /// A new leader's view of a follower: the follower's log may match the leader's, until
-    /// shown otherwise. `probing`: the follower may be unreachable.
-    pub fn new(next_index: u64, probing: bool) -> Progress {
-        Progress {
-            next_index,
-            match_index: 0,
-            in_flight: None,
-            probing,
-            // A peer that did not vote may be down: probed at once (the leader's
-            // announcement), then every other tick until it answers.
-            ticks_silent: if probing { PROBE_BACKOFF_AFTER } else { 0 },
-            skip_next_probe: probing,
-            acked_since_tick: false,
-            commit_sent: 0,
-        }
-    }
-}
-
-impl Progress {
-    /// Records what became of replication request `seq`: answered, or lost (`answered`
-    /// false). A lost request that was the one in flight starts probing; any answer ends it.
-    pub(super) fn record_outcome(&mut self, seq: u64, answered: bool) {
-        let was_in_flight = self.in_flight.is_some_and(|f| f.seq == seq);
-        let sent_this_tick = self.in_flight.is_some_and(|f| f.seq == seq && f.ticks == 0);
-        if was_in_flight {
-            self.in_flight = None;
-        }
-        if !answered {
-            // Probe until the follower answers again rather than resend blindly.
-            self.probing |= was_in_flight;
-            return;
-        }
-        self.probing = false;
-        self.skip_next_probe = false;
-        self.ticks_silent = 0;
-        self.acked_since_tick |= sent_this_tick;
-    }
-}
 
 impl Core {
     /// The service proposes a command. Returns where it will be in the log if it commits,
@@ -157,25 +62,14 @@ impl Core {
             let Some(progress) = self.progress(peer) else {
                 return;
             };
-            if let Some(flight) = &mut progress.in_flight {
-                flight.ticks += 1;
-                if flight.ticks >= IN_FLIGHT_TICKS {
-                    progress.in_flight = None;
-                    progress.probing = true;
+            match progress.tick() {
+                TickAction::Nothing => {}
+                TickAction::Probe => self.send_heartbeat(peer),
+                TickAction::Replicate => {
+                    if !self.send_next(peer, true) {
+                        self.send_heartbeat(peer);
+                    }
                 }
-            }
-            progress.ticks_silent = progress.ticks_silent.saturating_add(1);
-            if std::mem::take(&mut progress.acked_since_tick) {
-                continue;
-            }
-            if progress.probing {
-                if std::mem::take(&mut progress.skip_next_probe) {
-                    continue;
-                }
-                progress.skip_next_probe = progress.ticks_silent >= PROBE_BACKOFF_AFTER;
-                self.send_heartbeat(peer);
-            } else if !self.send_next(peer, true) {
-                self.send_heartbeat(peer);
             }
         }
     }
@@ -188,7 +82,7 @@ impl Core {
         };
         let answered = self
             .others()
-            .filter(|&p| followers[p].ticks_silent < QUORUM_TICKS)
+            .filter(|&p| followers[p].answered_recently())
             .count();
         answered + 1 > self.peers / 2
     }
@@ -219,7 +113,7 @@ impl Core {
         let Some(progress) = self.progress(peer) else {
             return false;
         };
-        if progress.in_flight.is_some() || progress.probing {
+        if !progress.is_ready() {
             return false;
         }
         let next_index = progress.next_index;
@@ -234,8 +128,7 @@ impl Core {
         } else {
             return false;
         };
-        let progress = self.progress(peer).expect("still leader");
-        progress.in_flight = Some(InFlight { seq, ticks: 0 });
+        self.progress(peer).expect("still leader").sent(seq);
         true
     }
 
