@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use labrpc::sim;
 use tokio::sync::{mpsc, oneshot, Notify};
-use tokio::time::{Instant, Sleep};
+use tokio::time::{sleep_until, Instant, Sleep};
 
 use crate::apply::ApplyMsg;
 use crate::core::{AppendSent, Core, ElectionTimer, Message, Ready, Response, Rpc};
@@ -178,14 +178,11 @@ impl Driver {
 
     /// Runs the peer until it is killed.
     pub async fn run(mut self) {
-        let now = Instant::now();
-        let mut election_deadline = now + random_election_timeout(ElectionTimer::Follow);
-        let mut heartbeat_deadline = now + HEARTBEAT_INTERVAL;
-        let mut election: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(election_deadline));
-        let mut heartbeat: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(heartbeat_deadline));
-        let mut commit_news_deadline: Option<Instant> = None;
-        let mut candidate_since = now;
-        let mut commit_news: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep_until(now));
+        let mut deadlines = Deadlines::new(Instant::now());
+        let mut election: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.election));
+        let mut heartbeat: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.heartbeat));
+        // Armed only while commit news is pending; its first deadline is a placeholder.
+        let mut commit_news: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.heartbeat));
         let mut leader = false;
         let mut batch = Vec::new();
         let mut answers = Vec::new();
@@ -199,7 +196,7 @@ impl Driver {
                 },
                 _ = election.as_mut(), if !leader => {}
                 _ = heartbeat.as_mut(), if leader => {}
-                _ = commit_news.as_mut(), if commit_news_deadline.is_some() => {}
+                _ = commit_news.as_mut(), if deadlines.commit_news.is_some() => {}
             }
             while batch.len() < MAX_BATCH {
                 match self.events.try_recv() {
@@ -214,41 +211,13 @@ impl Driver {
                 for event in batch.drain(..) {
                     self.step(&mut core, event, &mut answers);
                 }
-                let now = Instant::now();
-                if let Some(kind) = core.election_timer_reset_pending() {
-                    election_deadline = now + random_election_timeout(kind);
-                }
-                if !core.is_leader() && now >= election_deadline {
-                    core.election_timeout();
-                    election_deadline = now + random_election_timeout(ElectionTimer::Elect);
-                    candidate_since = now;
-                }
-                if core.is_leader() {
-                    if !was_leader {
-                        // The new leader announced itself to the peers that did not vote for
-                        // it. Voters restarted their election timers when they voted; if
-                        // winning took long (their votes were slow to arrive), those timers
-                        // may be close to firing, so the first tick comes at once.
-                        let slow = now.duration_since(candidate_since) >= HEARTBEAT_INTERVAL;
-                        heartbeat_deadline = if slow { now } else { now + HEARTBEAT_INTERVAL };
-                    } else if now >= heartbeat_deadline {
-                        core.heartbeat();
-                        heartbeat_deadline = now + HEARTBEAT_INTERVAL;
-                    }
-                }
-                if commit_news_deadline.is_some_and(|deadline| now >= deadline) {
-                    core.announce_commit();
-                    commit_news_deadline = None;
-                }
-                if commit_news_deadline.is_none() && core.commit_news_pending() {
-                    commit_news_deadline = Some(now + COMMIT_NEWS_DELAY);
-                }
+                deadlines.update(&mut core, was_leader, Instant::now());
                 leader = core.is_leader();
                 core.take_ready()
             };
-            election.as_mut().reset(election_deadline);
-            heartbeat.as_mut().reset(heartbeat_deadline);
-            if let Some(deadline) = commit_news_deadline {
+            election.as_mut().reset(deadlines.election);
+            heartbeat.as_mut().reset(deadlines.heartbeat);
+            if let Some(deadline) = deadlines.commit_news {
                 commit_news.as_mut().reset(deadline);
             }
             self.carry_out(ready, &mut answers);
@@ -330,6 +299,59 @@ impl Driver {
             // The peer may have been killed meanwhile: then nobody is listening.
             let _ = events.send(Event::Response { from: to, response });
         });
+    }
+}
+
+/// When the driver's timers fire, and what firing them does to the core.
+struct Deadlines {
+    election: Instant,
+    heartbeat: Instant,
+    commit_news: Option<Instant>,
+    /// When this peer last started an election.
+    candidate_since: Instant,
+}
+
+impl Deadlines {
+    fn new(now: Instant) -> Deadlines {
+        Deadlines {
+            election: now + random_election_timeout(ElectionTimer::Follow),
+            heartbeat: now + HEARTBEAT_INTERVAL,
+            commit_news: None,
+            candidate_since: now,
+        }
+    }
+
+    /// After a batch of events: restarts the timers the events asked to restart, then fires
+    /// those that have expired.
+    fn update(&mut self, core: &mut Core, was_leader: bool, now: Instant) {
+        if let Some(kind) = core.election_timer_reset_pending() {
+            self.election = now + random_election_timeout(kind);
+        }
+        if !core.is_leader() && now >= self.election {
+            core.election_timeout();
+            self.election = now + random_election_timeout(ElectionTimer::Elect);
+            self.candidate_since = now;
+        }
+        if core.is_leader() {
+            if !was_leader {
+                // The new leader announced itself to the peers that did not vote for it.
+                // Voters restarted their election timers when they voted; if winning took
+                // long (their votes were slow to arrive), those timers may be close to
+                // firing, so the first tick comes at once.
+                let slow = now.duration_since(self.candidate_since) >= HEARTBEAT_INTERVAL;
+                self.heartbeat = if slow { now } else { now + HEARTBEAT_INTERVAL };
+            } else if now >= self.heartbeat {
+                core.heartbeat();
+                self.heartbeat = now + HEARTBEAT_INTERVAL;
+            }
+        }
+        if self.commit_news.is_some_and(|deadline| now >= deadline) {
+            core.announce_commit();
+            self.commit_news = None;
+        }
+        if self.commit_news.is_none() && core.commit_news_pending() {
+            self.commit_news = Some(now + COMMIT_NEWS_DELAY);
+        }
     }
 }
 
