@@ -25,6 +25,7 @@ impl Core {
         tracing::debug!(
             node = self.me,
             term = self.term,
+            role = "candidate",
             topic = "timer",
             "election timeout: became candidate"
         );
@@ -117,6 +118,7 @@ impl Core {
         tracing::debug!(
             node = self.me,
             term = self.term,
+            role = "leader",
             topic = "leader",
             "became leader (log ends at {})",
             next_index - 1

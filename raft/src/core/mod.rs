@@ -281,20 +281,31 @@ impl Core {
     /// Moves to `term` (if newer) as a follower. A newer term clears the vote; leaving
     /// candidacy or leadership restarts the election timer.
     fn become_follower(&mut self, term: u64) {
-        if term > self.term {
+        let newer = term > self.term;
+        if newer {
             self.term = term;
             self.voted_for = None;
             self.state_dirty = true;
         }
-        if !matches!(self.role, Role::Follower) {
+        let was_follower = matches!(self.role, Role::Follower);
+        if !was_follower {
+            self.role = Role::Follower;
+            self.ready.reset_election_timer = Some(ElectionTimer::Follow);
+        }
+        if newer || !was_follower {
+            // `role` marks a change of role or term, for the timeline page.
             tracing::debug!(
                 node = self.me,
                 term = self.term,
+                role = "follower",
                 topic = "leader",
-                "became follower"
+                "{}",
+                if was_follower {
+                    "follower of a newer term"
+                } else {
+                    "became follower"
+                }
             );
-            self.role = Role::Follower;
-            self.ready.reset_election_timer = Some(ElectionTimer::Follow);
         }
     }
 

@@ -68,6 +68,8 @@ impl State {
         command: Cmd,
         strict: bool,
     ) -> Option<String> {
+        // What each peer applied where: the timeline page finds diverging logs from these.
+        tracing::debug!(node = i, topic = "apply", index, command = %show(&command), "applied");
         if strict && index != self.last_applied[i] + 1 {
             return Some(format!(
                 "server {i} apply out of order, expected index {}, got {index}",

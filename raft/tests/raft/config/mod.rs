@@ -169,6 +169,7 @@ impl Config {
         let mut st = self.state();
         st.saved[i] = Arc::new(st.saved[i].copy());
         if let Some(raft) = st.rafts[i].take() {
+            tracing::debug!(node = i, topic = "crash", "tester crashed peer {i}");
             raft.kill();
         }
         st.incarnation[i] += 1;
@@ -225,11 +226,15 @@ impl Config {
         let mut server = Server::new();
         server.add_service(raft.service());
         net.add_server(server_name(i), server);
+        tracing::debug!(node = i, topic = "restart", "tester started peer {i}");
     }
 
     /// Attaches peer i to the network: its ends to connected peers, and theirs to it.
     pub fn connect(&self, i: usize) {
         let mut st = self.state();
+        if !st.connected[i] {
+            tracing::debug!(node = i, topic = "connect", "tester connected peer {i}");
+        }
         st.connected[i] = true;
         for j in 0..self.inner.n {
             if st.connected[j] {
@@ -242,6 +247,13 @@ impl Config {
     /// Detaches peer i from the network, both ways.
     pub fn disconnect(&self, i: usize) {
         let mut st = self.state();
+        if st.connected[i] {
+            tracing::debug!(
+                node = i,
+                topic = "disconnect",
+                "tester disconnected peer {i}"
+            );
+        }
         st.connected[i] = false;
         for j in 0..self.inner.n {
             if let Some(name) = st.end_names[i].get(j) {
