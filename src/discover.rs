@@ -120,7 +120,12 @@ pub fn discover(packages: &[&str]) -> Result<Vec<TestCase>, String> {
         }
     }
     // Labs in course order, tests by name within a lab.
-    tests.sort_by_key(|t| (LAB_PACKAGES.iter().position(|p| *p == t.package), t.name.clone()));
+    tests.sort_by_key(|t| {
+        (
+            LAB_PACKAGES.iter().position(|p| *p == t.package),
+            t.name.clone(),
+        )
+    });
     Ok(tests)
 }
 
