@@ -8,24 +8,22 @@
 //! How the pieces fit:
 //! - [`ops`]: the operations and the commands that carry them through the log;
 //! - [`rpc`]: the "KVServer" RPC service between clerk and server;
-//! - [`state_machine`]: the deterministic state every replica applies commands to, with
-//!   [`dedup`] (each write takes effect once) and [`snapshot`] (its bytes);
-//! - [`server`]: the async layer around it (requests, the applier task, snapshots), with
-//!   [`waiters`] (requests waiting for their log index);
+//! - [`state_machine`]: the deterministic state every replica applies commands to (the
+//!   data and the duplicate table), and [`snapshot`] (its bytes);
+//! - [`server`]: the RPC handler over the replication layer ([`rsm`]), which does all the
+//!   Raft work: proposals, the applier task, snapshots, restore;
 //! - [`clerk`]: the client.
 
 pub mod clerk;
-pub mod dedup;
 pub mod ops;
 pub mod rpc;
 pub mod server;
 pub mod snapshot;
 pub mod state_machine;
-pub mod waiters;
 
 pub use clerk::Clerk;
 pub use ops::{Command, Op};
 pub use rpc::{KvError, Reply};
+pub use rsm::SnapshotError;
 pub use server::{KvServer, StartError};
-pub use snapshot::SnapshotError;
-pub use state_machine::{Effect, StateMachine};
+pub use state_machine::KvStore;

@@ -55,6 +55,13 @@ pub struct Command {
     pub op: Op,
 }
 
+/// `append(k,v) from 42#7`: the operation, its client and request number.
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} from {}#{}", self.op, self.client, self.seq)
+    }
+}
+
 impl Command {
     /// The bytes Raft stores for this command.
     pub fn encode(&self) -> Vec<u8> {

@@ -16,15 +16,10 @@ pub struct Request {
     pub op: Op,
 }
 
-/// Why a server did not carry out a request. Either way the clerk tries another server; the
-/// request may or may not have taken effect, which duplicate detection makes harmless.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum KvError {
-    /// This server is not the leader, or lost leadership before the request committed.
-    WrongLeader,
-    /// The request did not commit in time (say, this server leads only a minority).
-    Timeout,
-}
+/// Why a server did not carry out a request: the replication layer's error. Either way the
+/// clerk tries another server; the request may or may not have taken effect, which duplicate
+/// detection makes harmless.
+pub type KvError = rsm::RsmError;
 
 /// The answer: the value read for a Get, "" for a Put or Append.
 pub type Reply = Result<String, KvError>;

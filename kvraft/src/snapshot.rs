@@ -1,48 +1,24 @@
-//! Snapshots of the state machine: what a server hands Raft to compact its log, and what it
-//! restores from at start-up or when the leader installs a snapshot.
+//! The key/value state's snapshot bytes.
 //!
-//! A snapshot holds everything the replicated state consists of: the data, the duplicate
-//! table (without it a restarted server would apply a retried write a second time) and the
-//! log index it covers. It starts with a format version, and bytes that do not decode are a
+//! A snapshot holds the data and the duplicate table (without it, a restarted server would
+//! apply a retried write a second time); the replication layer adds the log index it
+//! covers. It starts with a format version, and bytes that do not decode are a
 //! [`SnapshotError`], never a panic.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
+use rsm::machine::{decode_snapshot, encode_snapshot};
+use rsm::{Dedup, SnapshotError};
 use serde::{Deserialize, Serialize};
 
-use crate::dedup::Dedup;
-use crate::state_machine::StateMachine;
+use crate::state_machine::KvStore;
 
-const VERSION: u8 = 1;
-
-/// Why snapshot bytes could not be restored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SnapshotError {
-    /// The bytes do not decode as a snapshot.
-    Undecodable(String),
-    /// A snapshot written by an unknown version of this format.
-    UnknownVersion(u8),
-}
-
-impl fmt::Display for SnapshotError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SnapshotError::Undecodable(why) => write!(f, "undecodable key/value snapshot: {why}"),
-            SnapshotError::UnknownVersion(v) => {
-                write!(f, "key/value snapshot has unknown format version {v}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for SnapshotError {}
+const VERSION: u8 = 2;
 
 /// The snapshot's layout on the wire (borrowing, so taking one copies the state once).
 #[derive(Serialize)]
 struct Encoded<'a> {
     version: u8,
-    applied_index: u64,
     data: &'a BTreeMap<String, String>,
     dedup: &'a Dedup,
 }
@@ -50,39 +26,33 @@ struct Encoded<'a> {
 #[derive(Deserialize)]
 struct Decoded {
     version: u8,
-    applied_index: u64,
     data: BTreeMap<String, String>,
     dedup: Dedup,
 }
 
-impl StateMachine {
+impl KvStore {
     /// The state as snapshot bytes.
-    pub fn snapshot(&self) -> Vec<u8> {
-        let encoded = Encoded {
+    pub fn encode(&self) -> Vec<u8> {
+        encode_snapshot(&Encoded {
             version: VERSION,
-            applied_index: self.applied_index,
             data: &self.data,
             dedup: &self.dedup,
-        };
-        labrpc::codec::encode(&encoded).expect("a snapshot always encodes")
+        })
     }
 
-    /// The state a snapshot holds. Empty bytes are the empty state (nothing was ever saved).
-    pub fn restore(bytes: &[u8]) -> Result<StateMachine, SnapshotError> {
-        if bytes.is_empty() {
-            return Ok(StateMachine::new());
-        }
+    /// The state snapshot bytes hold.
+    pub fn decode(bytes: &[u8]) -> Result<KvStore, SnapshotError> {
         // Look at the version before trusting the rest of the layout.
-        if bytes[0] != VERSION {
-            return Err(SnapshotError::UnknownVersion(bytes[0]));
+        match bytes.first() {
+            Some(&VERSION) => {}
+            Some(&other) => return Err(SnapshotError::UnknownVersion(other)),
+            None => return Err(SnapshotError::Undecodable("no bytes".into())),
         }
-        let decoded: Decoded =
-            labrpc::codec::decode(bytes).map_err(|e| SnapshotError::Undecodable(e.to_string()))?;
+        let decoded: Decoded = decode_snapshot(bytes)?;
         debug_assert_eq!(decoded.version, VERSION);
-        Ok(StateMachine {
+        Ok(KvStore {
             data: decoded.data,
             dedup: decoded.dedup,
-            applied_index: decoded.applied_index,
         })
     }
 }
@@ -91,51 +61,46 @@ impl StateMachine {
 mod tests {
     use super::*;
     use crate::ops::{Command, Op};
+    use rsm::StateMachine;
 
-    fn sample() -> StateMachine {
-        let mut m = StateMachine::new();
+    fn sample() -> KvStore {
+        let mut m = KvStore::new();
         for (i, (client, key)) in [(1, "a"), (2, "b"), (1, "a")].into_iter().enumerate() {
             let op = Op::Append {
                 key: key.into(),
                 value: format!("v{i}"),
             };
             let seq = i as u64 + 1;
-            m.apply(seq, &Command { client, seq, op });
+            m.apply(&Command { client, seq, op });
         }
         m
     }
 
     #[test]
-    fn round_trip_keeps_data_dedup_and_index() {
+    fn round_trip_keeps_data_and_dedup() {
         let m = sample();
-        let restored = StateMachine::restore(&m.snapshot()).unwrap();
+        let restored = KvStore::decode(&m.encode()).unwrap();
         assert_eq!(restored, m);
         assert_eq!(restored.get("a"), "v0v2");
         assert!(restored.has_applied(1, 3) && restored.has_applied(2, 2));
-        assert_eq!(restored.applied_index(), 3);
-    }
-
-    #[test]
-    fn empty_bytes_are_the_empty_state() {
-        assert_eq!(StateMachine::restore(&[]).unwrap(), StateMachine::new());
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        let bytes = sample().snapshot();
-        for cut in 1..bytes.len() {
+        let bytes = sample().encode();
+        for cut in 0..bytes.len() {
             assert!(
-                StateMachine::restore(&bytes[..cut]).is_err(),
+                KvStore::decode(&bytes[..cut]).is_err(),
                 "a snapshot cut at {cut} decoded"
             );
         }
         assert_eq!(
-            StateMachine::restore(&[9, 1, 2]),
+            KvStore::decode(&[9, 1, 2]),
             Err(SnapshotError::UnknownVersion(9))
         );
         let mut trailing = bytes.clone();
         trailing.push(0);
-        assert!(StateMachine::restore(&trailing).is_err());
-        assert!(StateMachine::restore(&[VERSION, 0xff, 0xff, 0xff]).is_err());
+        assert!(KvStore::decode(&trailing).is_err());
+        assert!(KvStore::decode(&[VERSION, 0xff, 0xff, 0xff]).is_err());
     }
 }

@@ -36,6 +36,14 @@ impl Dedup {
         *last = (*last).max(seq);
     }
 
+    /// Takes in another table (a shard's, arriving from another group): for each client the
+    /// higher mark wins, since a request either table saw applied has been applied.
+    pub fn merge(&mut self, other: &Dedup) {
+        for (&client, &seq) in &other.last_applied {
+            self.record(client, seq);
+        }
+    }
+
     /// How many clients the table remembers.
     pub fn len(&self) -> usize {
         self.last_applied.len()
@@ -61,5 +69,19 @@ mod tests {
         assert!(!d.is_duplicate(1, 4));
         assert!(!d.is_duplicate(2, 1), "clients are independent");
         assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn merging_keeps_the_higher_mark() {
+        let mut a = Dedup::default();
+        a.record(1, 5);
+        a.record(2, 1);
+        let mut b = Dedup::default();
+        b.record(1, 3);
+        b.record(3, 9);
+        a.merge(&b);
+        assert!(a.is_duplicate(1, 5) && !a.is_duplicate(1, 6));
+        assert!(a.is_duplicate(3, 9) && a.is_duplicate(2, 1));
+        assert_eq!(a.len(), 3);
     }
 }

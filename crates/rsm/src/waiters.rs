@@ -4,7 +4,7 @@
 //! if it commits. The server parks the request here under that index and answers it when the
 //! entry at that index is applied: with the result if the applied entry has the same term
 //! (then it is this very command: Raft's log matching), with
-//! [`KvError::WrongLeader`] otherwise (another leader's entry took the slot). Entries a
+//! [`RsmError::WrongLeader`] otherwise (another leader's entry took the slot). Entries a
 //! snapshot skips past, and everything still parked when the server stops, are answered
 //! `WrongLeader` too, so a clerk is never left waiting on a server that will not answer.
 
@@ -12,26 +12,36 @@ use std::collections::BTreeMap;
 
 use tokio::sync::oneshot;
 
-use crate::rpc::{KvError, Reply};
+use crate::server::RsmError;
 
-struct Waiter {
+/// What a parked proposal is answered with.
+pub type Reply<T> = Result<T, RsmError>;
+
+struct Waiter<T> {
     term: u64,
-    reply: oneshot::Sender<Reply>,
+    reply: oneshot::Sender<Reply<T>>,
 }
 
 /// Parked requests by log index.
-#[derive(Default)]
-pub struct Waiters {
-    by_index: BTreeMap<u64, Waiter>,
+pub struct Waiters<T> {
+    by_index: BTreeMap<u64, Waiter<T>>,
 }
 
-impl Waiters {
+impl<T> Default for Waiters<T> {
+    fn default() -> Self {
+        Waiters {
+            by_index: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> Waiters<T> {
     /// Parks a request proposed at `index` in `term`; returns where its answer will come.
-    pub fn park(&mut self, index: u64, term: u64) -> oneshot::Receiver<Reply> {
+    pub fn park(&mut self, index: u64, term: u64) -> oneshot::Receiver<Reply<T>> {
         let (reply, rx) = oneshot::channel();
         // A request parked at the same index in an earlier term lost its slot.
         if let Some(old) = self.by_index.insert(index, Waiter { term, reply }) {
-            let _ = old.reply.send(Err(KvError::WrongLeader));
+            let _ = old.reply.send(Err(RsmError::WrongLeader));
         }
         rx
     }
@@ -39,7 +49,7 @@ impl Waiters {
     /// The entry at `index`, from a leader of `term`, has been applied: answers whatever was
     /// parked at or below it. `answer` computes the result for a request that matches (it is
     /// only called then, so a follower never copies a value nobody will read).
-    pub fn applied(&mut self, index: u64, term: u64, answer: impl FnOnce() -> Reply) {
+    pub fn applied(&mut self, index: u64, term: u64, answer: impl FnOnce() -> Reply<T>) {
         let Some((&first, _)) = self.by_index.first_key_value() else {
             return;
         };
@@ -51,7 +61,7 @@ impl Waiters {
             let reply = if waiter.term == term {
                 answer()
             } else {
-                Err(KvError::WrongLeader)
+                Err(RsmError::WrongLeader)
             };
             let _ = waiter.reply.send(reply);
         }
@@ -73,7 +83,7 @@ impl Waiters {
     /// Answers everything `WrongLeader` (the server is stopping).
     pub fn fail_all(&mut self) {
         for (_, waiter) in std::mem::take(&mut self.by_index) {
-            let _ = waiter.reply.send(Err(KvError::WrongLeader));
+            let _ = waiter.reply.send(Err(RsmError::WrongLeader));
         }
     }
 
@@ -81,7 +91,7 @@ impl Waiters {
     fn fail_below(&mut self, index: u64) {
         let rest = self.by_index.split_off(&index);
         for (_, waiter) in std::mem::replace(&mut self.by_index, rest) {
-            let _ = waiter.reply.send(Err(KvError::WrongLeader));
+            let _ = waiter.reply.send(Err(RsmError::WrongLeader));
         }
     }
 
@@ -100,37 +110,37 @@ mod tests {
 
     #[test]
     fn same_term_gets_the_result_another_term_wrong_leader() {
-        let mut w = Waiters::default();
+        let mut w: Waiters<String> = Waiters::default();
         let mut ours = w.park(3, 2);
         let mut theirs = w.park(4, 2);
         w.applied(3, 2, || Ok("v".into()));
         assert_eq!(ours.try_recv().unwrap(), Ok("v".into()));
         w.applied(4, 3, || panic!("not ours: no answer computed"));
-        assert_eq!(theirs.try_recv().unwrap(), Err(KvError::WrongLeader));
+        assert_eq!(theirs.try_recv().unwrap(), Err(RsmError::WrongLeader));
         assert!(w.is_empty());
     }
 
     #[test]
     fn skipped_and_superseded_requests_are_told() {
-        let mut w = Waiters::default();
+        let mut w: Waiters<String> = Waiters::default();
         let mut old = w.park(5, 1);
         let mut new = w.park(5, 2);
-        assert_eq!(old.try_recv().unwrap(), Err(KvError::WrongLeader));
+        assert_eq!(old.try_recv().unwrap(), Err(RsmError::WrongLeader));
         let mut later = w.park(9, 2);
         w.skipped_through(6);
-        assert_eq!(new.try_recv().unwrap(), Err(KvError::WrongLeader));
+        assert_eq!(new.try_recv().unwrap(), Err(RsmError::WrongLeader));
         assert!(later.try_recv().is_err(), "index 9 is still pending");
         w.abandon(9, 1); // not ours: kept
         assert_eq!(w.len(), 1);
         w.fail_all();
-        assert_eq!(later.try_recv().unwrap(), Err(KvError::WrongLeader));
+        assert_eq!(later.try_recv().unwrap(), Err(RsmError::WrongLeader));
     }
 
     #[test]
     fn applying_past_a_parked_index_fails_it() {
-        let mut w = Waiters::default();
+        let mut w: Waiters<String> = Waiters::default();
         let mut gap = w.park(2, 1);
         w.applied(3, 1, || Ok(String::new()));
-        assert_eq!(gap.try_recv().unwrap(), Err(KvError::WrongLeader));
+        assert_eq!(gap.try_recv().unwrap(), Err(RsmError::WrongLeader));
     }
 }

@@ -1,0 +1,30 @@
+//! The replicated-state-machine layer: what every Raft-backed service needs, written once.
+//!
+//! The course's kvraft server, shard controller and shardkv server all do the same thing
+//! around Raft: propose an operation, wait until it is applied at its log index (or give up
+//! when leadership or the term changes, or a timeout passes), answer from the result; apply
+//! what Raft delivers to a deterministic state machine in log order; snapshot when Raft's
+//! saved state grows past `maxraftstate`; restore from the snapshot on restart. The course
+//! itself moved to this shape in later years (its `rsm` package).
+//!
+//! So a service here is a [`StateMachine`] (plain deterministic data: commands in, outputs
+//! out, snapshot bytes) plus its RPC handlers, which call [`Rsm::submit`]. The pieces:
+//! - [`machine`]: the [`StateMachine`] trait a service implements;
+//! - [`server`]: [`Rsm`], the async layer around Raft (proposals, the applier, snapshots);
+//! - [`waiters`]: proposals waiting for their log index;
+//! - [`dedup`]: per-client duplicate detection, for state machines to embed (where it lives
+//!   is the service's choice: shardkv keeps one table per shard so it can move with it);
+//! - [`leader`]: the clerks' loop that finds the leader and retries.
+//!
+//! Layering: labrpc → raft → rsm → kvraft, shardkv. This crate knows nothing of keys.
+
+pub mod dedup;
+pub mod leader;
+pub mod machine;
+pub mod server;
+pub mod waiters;
+
+pub use dedup::Dedup;
+pub use leader::LeaderCursor;
+pub use machine::{SnapshotError, StateMachine};
+pub use server::{Rsm, RsmError, StartError, LEADERSHIP_CHECK, REQUEST_TIMEOUT};

@@ -1,0 +1,403 @@
+//! [`Rsm`]: a [`StateMachine`] replicated by one Raft peer, and the async layer around it.
+//!
+//! Two paths meet in one lock-protected [`Inner`]:
+//! - **proposals** ([`Rsm::submit`], called by a service's RPC handlers and background
+//!   tasks): a command the state machine can answer at once is answered; anything else is
+//!   proposed to Raft and parked in [`Waiters`] under its log index until it is applied. The
+//!   caller stops waiting if the term changes or the peer stops leading (checked every
+//!   [`LEADERSHIP_CHECK`]), or after [`REQUEST_TIMEOUT`] (a leader cut off in a minority
+//!   keeps believing it leads).
+//! - **applying** (the applier task): takes what Raft delivers, in log order, applies it to
+//!   the state machine, answers the parked proposals, and snapshots when Raft's saved state
+//!   has grown past `maxraftstate`.
+//!
+//! Reads go through the log like writes, so a replica answers only with state a majority has
+//! agreed on: a deposed leader cannot serve a stale value. Batching comes from Raft, which
+//! sends every entry proposed while a replication request is in flight in the next one, and
+//! from the applier, which takes every message queued at once and considers a snapshot once
+//! per such batch.
+//!
+//! Snapshots are framed here: a format version, the log index they cover, then the state
+//! machine's own bytes. So a state machine never deals with log indices.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use labrpc::{sim, ClientEnd};
+use raft::{ApplyMsg, PersistError, Persister, Raft};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::machine::{SnapshotError, StateMachine};
+use crate::waiters::{Reply, Waiters};
+
+/// How often a waiting proposal checks that its leader still leads in the same term.
+pub const LEADERSHIP_CHECK: Duration = Duration::from_millis(50);
+
+/// How long a proposal waits to commit before the caller gives up (and a clerk tries another
+/// server). A leader cut off in a minority never learns it was deposed until the partition
+/// heals; its clerks must not wait that long.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The most apply messages handled under one lock (and one snapshot check).
+const APPLY_BATCH: usize = 256;
+
+/// The snapshot frame's format version.
+const FRAME_VERSION: u8 = 1;
+
+/// Why a proposal was not carried out. Either way a clerk tries another server; the command
+/// may or may not have taken effect, which duplicate detection makes harmless.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RsmError {
+    /// This peer is not the leader, or lost leadership before the command committed.
+    WrongLeader,
+    /// The command did not commit in time (say, this peer leads only a minority).
+    Timeout,
+}
+
+/// Why a replica could not start from what its persister holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartError {
+    Raft(PersistError),
+    Snapshot(SnapshotError),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Raft(e) => e.fmt(f),
+            StartError::Snapshot(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// One replica: a state machine kept in step with its peers' by a Raft peer.
+pub struct Rsm<S: StateMachine> {
+    me: usize,
+    rf: Raft,
+    persister: Arc<Persister>,
+    /// Snapshot when Raft's saved state grows past this many bytes; `None`: never.
+    maxraftstate: Option<usize>,
+    inner: Mutex<Inner<S>>,
+    killed: AtomicBool,
+}
+
+/// What proposals and the applier share.
+struct Inner<S: StateMachine> {
+    machine: S,
+    /// The log index of the last command applied (or covered by the snapshot restored).
+    applied_index: u64,
+    waiters: Waiters<S::Output>,
+    /// The index of the latest snapshot handed to Raft (or restored).
+    snapshot_index: u64,
+}
+
+impl<S: StateMachine> Rsm<S> {
+    /// Starts replica `me` of `servers` (ends to every peer's Raft, itself included): restores
+    /// `machine` from the persisted snapshot, if any, and starts Raft from its saved state.
+    /// `maxraftstate` is the Raft state size (bytes) past which the replica snapshots; -1
+    /// means never. The caller adds [`raft().service()`](Raft::service) to the peer's server.
+    ///
+    /// Fails, starting nothing, if the saved Raft state or snapshot does not decode.
+    pub fn start(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Arc<Persister>,
+        maxraftstate: i64,
+        mut machine: S,
+    ) -> Result<Arc<Rsm<S>>, StartError> {
+        let applied_index =
+            restore(&mut machine, &persister.read_snapshot()).map_err(StartError::Snapshot)?;
+        let (apply_tx, apply_rx) = mpsc::unbounded_channel();
+        let rf = Raft::new(servers, me, persister.clone(), apply_tx).map_err(StartError::Raft)?;
+        let rsm = Arc::new(Rsm {
+            me,
+            rf,
+            persister,
+            maxraftstate: usize::try_from(maxraftstate).ok(),
+            inner: Mutex::new(Inner {
+                machine,
+                applied_index,
+                waiters: Waiters::default(),
+                snapshot_index: applied_index,
+            }),
+            killed: AtomicBool::new(false),
+        });
+        sim::spawn(rsm.clone().apply_loop(apply_rx));
+        Ok(rsm)
+    }
+
+    /// This replica's Raft peer.
+    pub fn raft(&self) -> &Raft {
+        &self.rf
+    }
+
+    /// Whether this replica's Raft peer believes it leads.
+    pub fn is_leader(&self) -> bool {
+        self.rf.get_state().1
+    }
+
+    /// Stops the replica and its Raft peer; proposals still waiting are answered WrongLeader.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.rf.kill();
+        self.lock().waiters.fail_all();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// Reads the state machine as this replica has applied it so far (which may lag the
+    /// cluster's: reads that must be linearizable go through [`submit`](Self::submit)).
+    pub fn read<T>(&self, f: impl FnOnce(&S) -> T) -> T {
+        f(&self.lock().machine)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner<S>> {
+        // The state machine is only changed by whole apply steps, never left half-updated.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Carries out `command` through the log: see the module documentation.
+    pub async fn submit(&self, command: S::Command) -> Reply<S::Output> {
+        if self.is_killed() {
+            return Err(RsmError::WrongLeader);
+        }
+        let (index, term, answer) = {
+            // Held across start() so the applier cannot apply the entry before it is parked.
+            let mut inner = self.lock();
+            if let Some(output) = inner.machine.answer_at_once(&command) {
+                return Ok(output);
+            }
+            let bytes = labrpc::codec::encode(&command).expect("a command always encodes");
+            let Some((index, term)) = self.rf.start(bytes) else {
+                return Err(RsmError::WrongLeader);
+            };
+            (index, term, inner.waiters.park(index, term))
+        };
+        self.wait(index, term, answer).await
+    }
+
+    /// Waits for the proposal at `index` in `term` to be answered by the applier.
+    async fn wait(
+        &self,
+        index: u64,
+        term: u64,
+        answer: oneshot::Receiver<Reply<S::Output>>,
+    ) -> Reply<S::Output> {
+        let deadline = Instant::now() + REQUEST_TIMEOUT;
+        tokio::pin!(answer);
+        loop {
+            let check = (Instant::now() + LEADERSHIP_CHECK).min(deadline);
+            tokio::select! {
+                biased;
+                reply = &mut answer => return reply.unwrap_or(Err(RsmError::WrongLeader)),
+                _ = tokio::time::sleep_until(check) => {}
+            }
+            let (current, leading) = self.rf.get_state();
+            let error = if current != term || !leading || self.is_killed() {
+                RsmError::WrongLeader
+            } else if Instant::now() >= deadline {
+                RsmError::Timeout
+            } else {
+                continue;
+            };
+            self.lock().waiters.abandon(index, term);
+            return Err(error);
+        }
+    }
+
+    /// Applies what Raft delivers until Raft stops (its sender is dropped when it is killed).
+    async fn apply_loop(self: Arc<Self>, mut apply_rx: mpsc::UnboundedReceiver<ApplyMsg>) {
+        let mut batch = Vec::new();
+        while apply_rx.recv_many(&mut batch, APPLY_BATCH).await > 0 {
+            if self.is_killed() {
+                return;
+            }
+            let mut inner = self.lock();
+            for msg in batch.drain(..) {
+                match msg {
+                    ApplyMsg::Command {
+                        index,
+                        term,
+                        command,
+                    } => self.apply_command(&mut inner, index, term, &command),
+                    ApplyMsg::Snapshot { index, data, .. } => {
+                        if let Err(error) = self.install_snapshot(&mut inner, index, &data) {
+                            tracing::error!(node = self.me, topic = "snapshot", "{error}");
+                            // Carrying on would serve a state that skipped the snapshot's
+                            // entries: stop this replica instead (the others carry on).
+                            drop(inner);
+                            self.kill();
+                            return;
+                        }
+                    }
+                }
+            }
+            self.maybe_snapshot(&mut inner);
+        }
+    }
+
+    fn apply_command(&self, inner: &mut Inner<S>, index: u64, term: u64, bytes: &[u8]) {
+        if index <= inner.applied_index {
+            return; // a snapshot already covered it
+        }
+        inner.applied_index = index;
+        let command: S::Command = match labrpc::codec::decode(bytes) {
+            Ok(command) => command,
+            Err(error) => {
+                // Every replica skips the same entry, so they stay identical.
+                tracing::error!(
+                    node = self.me,
+                    topic = "apply",
+                    index,
+                    "skipping an undecodable command: {error}"
+                );
+                inner
+                    .waiters
+                    .applied(index, term, || Err(RsmError::WrongLeader));
+                return;
+            }
+        };
+        let output = inner.machine.apply(&command);
+        tracing::debug!(node = self.me, topic = "apply", index, command = %command);
+        inner.waiters.applied(index, term, || Ok(output));
+    }
+
+    fn install_snapshot(
+        &self,
+        inner: &mut Inner<S>,
+        index: u64,
+        data: &[u8],
+    ) -> Result<(), SnapshotError> {
+        if index <= inner.applied_index {
+            return Ok(());
+        }
+        restore(&mut inner.machine, data)?;
+        tracing::debug!(
+            node = self.me,
+            topic = "snapshot",
+            index,
+            "installed a snapshot"
+        );
+        // Whatever the snapshot's own frame says, Raft delivers the next command at index+1.
+        inner.applied_index = index;
+        inner.snapshot_index = index;
+        inner.waiters.skipped_through(index);
+        Ok(())
+    }
+
+    /// Snapshots the state if Raft's saved state has grown past `maxraftstate`.
+    fn maybe_snapshot(&self, inner: &mut Inner<S>) {
+        let Some(max) = self.maxraftstate else {
+            return;
+        };
+        let index = inner.applied_index;
+        // Raft saves a compaction only on its next step: until then its saved state still
+        // looks too big, and snapshotting the same index again would be wasted work.
+        if index == inner.snapshot_index || self.persister.raft_state_size() <= max {
+            return;
+        }
+        inner.snapshot_index = index;
+        tracing::debug!(
+            node = self.me,
+            topic = "snapshot",
+            index,
+            "taking a snapshot"
+        );
+        self.rf
+            .snapshot(index, frame(index, &inner.machine.snapshot()));
+    }
+}
+
+/// A snapshot's bytes: format version, the log index covered, then the state machine's.
+fn frame(index: u64, state: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(9 + state.len());
+    bytes.push(FRAME_VERSION);
+    bytes.extend_from_slice(&index.to_le_bytes());
+    bytes.extend_from_slice(state);
+    bytes
+}
+
+/// Restores `machine` from framed snapshot bytes; returns the index they cover. Empty bytes
+/// (nothing was ever saved) leave the machine as it is, at index 0.
+fn restore<S: StateMachine>(machine: &mut S, bytes: &[u8]) -> Result<u64, SnapshotError> {
+    if bytes.is_empty() {
+        return Ok(0);
+    }
+    // Look at the version before trusting the rest of the layout.
+    if bytes[0] != FRAME_VERSION {
+        return Err(SnapshotError::UnknownVersion(bytes[0]));
+    }
+    let Some(index) = bytes.get(1..9) else {
+        return Err(SnapshotError::Undecodable(format!(
+            "a {}-byte snapshot is too short for its header",
+            bytes.len()
+        )));
+    };
+    let index = u64::from_le_bytes(index.try_into().expect("eight bytes"));
+    machine.restore(&bytes[9..])?;
+    Ok(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::{decode_snapshot, encode_snapshot};
+
+    /// A counter: the smallest state machine there is.
+    #[derive(Default)]
+    struct Counter(u64);
+
+    impl StateMachine for Counter {
+        type Command = u64;
+        type Output = u64;
+        fn apply(&mut self, add: &u64) -> u64 {
+            self.0 += add;
+            self.0
+        }
+        fn snapshot(&self) -> Vec<u8> {
+            encode_snapshot(&self.0)
+        }
+        fn restore(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+            self.0 = decode_snapshot(bytes)?;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn frames_round_trip_and_garbage_is_an_error() {
+        let mut c = Counter(0);
+        assert_eq!(restore(&mut c, &frame(7, &Counter(41).snapshot())), Ok(7));
+        assert_eq!(c.0, 41);
+        assert_eq!(restore(&mut c, &[]), Ok(0));
+        assert_eq!(
+            restore(&mut c, &[9, 1, 2]),
+            Err(SnapshotError::UnknownVersion(9))
+        );
+        let bytes = frame(7, &Counter(41).snapshot());
+        for cut in 1..bytes.len() {
+            assert!(restore(&mut c, &bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn undecodable_saved_state_is_an_error_not_a_panic() {
+        let garbage_snapshot = Arc::new(Persister::new());
+        garbage_snapshot.save(Vec::new(), vec![1, 0xff, 0xff]);
+        assert!(matches!(
+            Rsm::start(Vec::new(), 0, garbage_snapshot, 1000, Counter(0)),
+            Err(StartError::Snapshot(_))
+        ));
+
+        let garbage_raft_state = Arc::new(Persister::new());
+        garbage_raft_state.save(vec![9, 9, 9], Vec::new());
+        let error = Rsm::start(Vec::new(), 0, garbage_raft_state, -1, Counter(0)).err();
+        assert!(matches!(error, Some(StartError::Raft(_))), "{error:?}");
+    }
+}
