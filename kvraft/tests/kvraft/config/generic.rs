@@ -16,6 +16,8 @@ use std::time::Duration;
 use labrpc::sim;
 use tokio::time::{sleep, Instant};
 
+use tester::KvClerk;
+
 use super::{Config, History, TestClerk, ELECTION_TIMEOUT};
 
 /// The longest pause a GenericTest client takes between two operations (see the module

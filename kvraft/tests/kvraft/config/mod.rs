@@ -16,9 +16,7 @@
 
 #![allow(dead_code)] // Each test module uses a different part of the tester.
 
-pub mod clerk;
 pub mod generic;
-pub mod history;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,12 +25,30 @@ use std::time::Duration;
 
 use harness::report;
 use kvraft::{Clerk, KvServer};
-use labrpc::{sim, ClientEnd, Network, Server};
-use raft::Persister;
+use labrpc::{ClientEnd, Network, Server};
+use tester::logged::OpCounter;
+use tester::{shuffle, Group, KvClerk, LoggedClerk};
 use tokio::time::Instant;
 
-pub use clerk::TestClerk;
-pub use history::History;
+pub use tester::History;
+
+/// A kvraft clerk, as the toolkit's [`LoggedClerk`] drives it.
+pub struct Kv(pub Clerk);
+
+impl KvClerk for Kv {
+    async fn get(&mut self, key: &str) -> String {
+        self.0.get(key).await
+    }
+    async fn put(&mut self, key: &str, value: &str) {
+        self.0.put(key, value).await
+    }
+    async fn append(&mut self, key: &str, value: &str) {
+        self.0.append(key, value).await
+    }
+}
+
+/// The clerks tests use: counted, traced, and recorded when attached to a history.
+pub type TestClerk = LoggedClerk<Kv>;
 
 /// The tester's allowance for electing a leader.
 pub const ELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -57,31 +73,18 @@ pub struct Config {
 }
 
 struct Inner {
-    n: usize,
     net: Network,
+    servers: Group<Arc<KvServer>>,
     maxraftstate: i64,
     start: Instant,
-    /// Get/Put/Append calls made through [`TestClerk`] since `begin`.
-    ops: AtomicU64,
-    /// Numbers operations for the trace (call and return share a number).
-    next_op: AtomicU64,
+    ops: Arc<OpCounter>,
     next_end: AtomicU64,
     next_clerk: AtomicU64,
     state: Mutex<State>,
 }
 
-/// What the tester knows, behind one lock (config.go's `cfg.mu`).
+/// What the tester knows besides the servers, behind one lock.
 struct State {
-    servers: Vec<Option<Arc<KvServer>>>,
-    saved: Vec<Arc<Persister>>,
-    /// `end_names[i][j]`: server i's end to server j.
-    end_names: Vec<Vec<String>>,
-    /// `links[i][j]`: server i's end to server j is enabled.
-    links: Vec<Vec<bool>>,
-    /// Whether each server was last traced as cut off from some live peer.
-    cut: Vec<bool>,
-    /// How many times each server has been started.
-    starts: Vec<u32>,
     /// Each clerk's ends, indexed by server.
     clerks: BTreeMap<u64, Vec<String>>,
     t0: Instant,
@@ -96,23 +99,18 @@ impl Config {
         net.set_reliable(!unreliable);
         net.set_long_delays(false);
         let now = Instant::now();
+        let names = (0..n).map(|i| format!("kv{i}")).collect();
+        let nodes = (0..n as i64).collect();
         let cfg = Config {
             inner: Arc::new(Inner {
-                n,
+                servers: Group::new(&net, names, nodes),
                 net,
                 maxraftstate,
                 start: now,
-                ops: AtomicU64::new(0),
-                next_op: AtomicU64::new(0),
+                ops: Arc::default(),
                 next_end: AtomicU64::new(0),
                 next_clerk: AtomicU64::new(0),
                 state: Mutex::new(State {
-                    servers: vec![None; n],
-                    saved: (0..n).map(|_| Arc::new(Persister::new())).collect(),
-                    end_names: vec![Vec::new(); n],
-                    links: vec![vec![false; n]; n],
-                    cut: vec![false; n],
-                    starts: vec![0; n],
                     clerks: BTreeMap::new(),
                     t0: now,
                     rpcs0: 0,
@@ -127,12 +125,12 @@ impl Config {
     }
 
     pub fn n(&self) -> usize {
-        self.inner.n
+        self.inner.servers.n()
     }
 
     /// Every server: `0..n`.
     pub fn all(&self) -> Vec<usize> {
-        (0..self.inner.n).collect()
+        self.inner.servers.all()
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -145,151 +143,58 @@ impl Config {
         format!("{prefix}-{n}")
     }
 
-    // ---- links between servers -------------------------------------------------------
-
-    /// Enables or disables the links between i and each of `others`, both ways.
-    fn set_links(&self, st: &mut State, i: usize, others: &[usize], enabled: bool) {
-        for &j in others {
-            for (a, b) in [(i, j), (j, i)] {
-                if let Some(name) = st.end_names[a].get(b) {
-                    self.inner.net.enable(name, enabled);
-                    st.links[a][b] = enabled;
-                }
-            }
-        }
-    }
-
-    /// Traces "disconnect" for each live server newly cut off from some live peer, and
-    /// "connect" for each one whose links are all whole again.
-    fn trace_links(&self, st: &mut State) {
-        let n = self.inner.n;
-        for i in 0..n {
-            if st.servers[i].is_none() {
-                continue;
-            }
-            let cut = (0..n)
-                .any(|j| j != i && st.servers[j].is_some() && !(st.links[i][j] && st.links[j][i]));
-            if cut != st.cut[i] {
-                st.cut[i] = cut;
-                if cut {
-                    tracing::debug!(node = i, topic = "disconnect");
-                } else {
-                    tracing::debug!(node = i, topic = "connect");
-                }
-            }
-        }
-    }
+    // ---- links, crash and restart: the toolkit's group ---------------------------------
 
     /// Connects server i to each of `to` (both ways).
     pub fn connect(&self, i: usize, to: &[usize]) {
-        let mut st = self.state();
-        self.set_links(&mut st, i, to, true);
-        self.trace_links(&mut st);
+        self.inner.servers.connect(i, to);
     }
 
     /// Cuts server i off from each of `from` (both ways).
     pub fn disconnect(&self, i: usize, from: &[usize]) {
-        let mut st = self.state();
-        self.set_links(&mut st, i, from, false);
-        self.trace_links(&mut st);
+        self.inner.servers.disconnect(i, from);
     }
 
     /// Connects every server to every other.
     pub fn connect_all(&self) {
-        let all = self.all();
-        let mut st = self.state();
-        for i in 0..self.inner.n {
-            self.set_links(&mut st, i, &all, true);
-        }
-        self.trace_links(&mut st);
+        self.inner.servers.connect_all();
     }
 
     /// Splits the servers into two sides, each fully connected inside and cut off from the
     /// other. Clerks' links are not touched.
     pub fn partition(&self, p1: &[usize], p2: &[usize]) {
-        let mut st = self.state();
-        for (side, other) in [(p1, p2), (p2, p1)] {
-            for &i in side {
-                self.set_links(&mut st, i, other, false);
-                self.set_links(&mut st, i, side, true);
-            }
-        }
-        self.trace_links(&mut st);
+        self.inner.servers.partition(p1, p2);
     }
 
-    // ---- crash and restart -----------------------------------------------------------
-
-    /// The course's `ShutdownServer`: cut i off, delete its server (so none of its replies
-    /// arrives any more, and it cannot acknowledge a write it then persists in a superseded
-    /// persister), keep a copy of what it persisted, and kill it.
+    /// The course's `ShutdownServer`: see [`Group::shutdown_server`].
     pub fn shutdown_server(&self, i: usize) {
-        let all = self.all();
-        let mut st = self.state();
-        self.set_links(&mut st, i, &all, false);
-        self.inner.net.delete_server(&server_name(i));
-        st.saved[i] = Arc::new(st.saved[i].copy());
-        // `cut[i]` stays as it was: the server is traced "connect" once it is back and whole.
-        let server = st.servers[i].take();
-        drop(st);
-        if let Some(server) = server {
-            tracing::debug!(node = i, topic = "crash");
+        if let Some(server) = self.inner.servers.shutdown_server(i) {
             server.kill();
         }
     }
 
-    /// The course's `StartServer`: a fresh set of ends, a copy of the persisted state, a new
-    /// server on the network. The caller connects it.
+    /// The course's `StartServer`: see [`Group::start_server`]. The caller connects it.
     pub fn start_server(&self, i: usize) {
-        let net = &self.inner.net;
-        let n = self.inner.n;
-        let mut st = self.state();
-        let names: Vec<String> = (0..n).map(|_| self.end_name(&format!("s{i}"))).collect();
-        let ends: Vec<ClientEnd> = names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let end = net.make_end(name.clone());
-                net.connect(name, &server_name(j));
-                end
-            })
-            .collect();
-        st.end_names[i] = names;
-        st.links[i] = vec![false; n];
-        st.saved[i] = Arc::new(st.saved[i].copy());
-        let persister = st.saved[i].clone();
-        drop(st);
-
-        let kv = KvServer::start(ends, i, persister, self.inner.maxraftstate)
-            .unwrap_or_else(|err| panic!("server {i} cannot start: {err}"));
-        let mut server = Server::new();
-        server.add_service(kv.service());
-        server.add_service(kv.raft().service());
-        net.add_server(server_name(i), server);
-        let restarted = {
-            let mut st = self.state();
-            st.servers[i] = Some(kv);
-            st.starts[i] += 1;
-            st.starts[i] > 1
-        };
-        if restarted {
-            tracing::debug!(node = i, topic = "restart");
-        }
+        let maxraftstate = self.inner.maxraftstate;
+        self.inner.servers.start_server(i, |ends, persister| {
+            let kv = KvServer::start(ends, i, persister, maxraftstate)
+                .unwrap_or_else(|err| panic!("server {i} cannot start: {err}"));
+            let mut server = Server::new();
+            server.add_service(kv.service());
+            server.add_service(kv.raft().service());
+            (kv, server)
+        });
     }
 
     /// The server that believes it leads, if any.
     pub fn leader(&self) -> Option<usize> {
-        let st = self.state();
-        (0..self.inner.n).find(|&i| {
-            st.servers[i]
-                .as_ref()
-                .is_some_and(|kv| kv.raft().get_state().1)
-        })
+        self.inner.servers.leader(|kv| kv.raft().get_state().1)
     }
 
     /// The course's `make_partition`: a majority without the leader, and a minority of one
     /// follower and the leader (server 0's side if nobody leads).
     pub fn make_partition(&self) -> (Vec<usize>, Vec<usize>) {
-        let n = self.inner.n;
+        let n = self.n();
         let leader = self.leader().unwrap_or(0);
         let others: Vec<usize> = (0..n).filter(|&i| i != leader).collect();
         let p1 = others[..n / 2 + 1].to_vec();
@@ -302,7 +207,7 @@ impl Config {
 
     /// A clerk with an end to every server, in random order, enabled only to `to`.
     pub fn make_client(&self, to: &[usize]) -> TestClerk {
-        let n = self.inner.n;
+        let n = self.n();
         let id = self.inner.next_clerk.fetch_add(1, Ordering::Relaxed);
         let names: Vec<String> = (0..n).map(|_| self.end_name(&format!("c{id}"))).collect();
         let mut ends: Vec<ClientEnd> = names
@@ -310,13 +215,13 @@ impl Config {
             .enumerate()
             .map(|(j, name)| {
                 let end = self.inner.net.make_end(name.clone());
-                self.inner.net.connect(name, &server_name(j));
+                self.inner.net.connect(name, self.inner.servers.name(j));
                 end
             })
             .collect();
         shuffle(&mut ends);
         self.state().clerks.insert(id, names);
-        let clerk = TestClerk::new(self.clone(), id, Clerk::new(ends));
+        let clerk = TestClerk::new(self.inner.ops.clone(), id, Kv(Clerk::new(ends)));
         self.connect_client(&clerk, to);
         clerk
     }
@@ -351,33 +256,18 @@ impl Config {
 
     // ---- counters and sizes ----------------------------------------------------------
 
-    pub(crate) fn count_op(&self) -> u64 {
-        self.inner.ops.fetch_add(1, Ordering::Relaxed);
-        self.inner.next_op.fetch_add(1, Ordering::Relaxed)
-    }
-
     pub fn rpc_total(&self) -> u64 {
         self.inner.net.total_count()
     }
 
     /// The largest saved Raft state among the servers (the course's `LogSize`).
     pub fn log_size(&self) -> usize {
-        let st = self.state();
-        st.saved
-            .iter()
-            .map(|p| p.raft_state_size())
-            .max()
-            .unwrap_or(0)
+        self.inner.servers.max_raft_state_size()
     }
 
     /// The largest saved snapshot among the servers.
     pub fn snapshot_size(&self) -> usize {
-        let st = self.state();
-        st.saved
-            .iter()
-            .map(|p| p.snapshot_size())
-            .max()
-            .unwrap_or(0)
+        self.inner.servers.max_snapshot_size()
     }
 
     /// Fails the test if it has run past the course's limit.
@@ -398,7 +288,7 @@ impl Config {
         let mut st = self.state();
         st.t0 = Instant::now();
         st.rpcs0 = rpcs;
-        self.inner.ops.store(0, Ordering::Relaxed);
+        self.inner.ops.reset();
     }
 
     /// Prints the result line: simulated seconds, servers, RPCs, clerk operations.
@@ -410,36 +300,18 @@ impl Config {
         };
         report::passed_kv(
             t0.elapsed(),
-            self.inner.n,
+            self.n(),
             self.rpc_total() - rpcs0,
-            self.inner.ops.load(Ordering::Relaxed),
+            self.inner.ops.ops(),
         );
     }
 
     /// Stops every server and the network.
     pub fn cleanup(&self) {
-        let servers: Vec<_> = self
-            .state()
-            .servers
-            .iter_mut()
-            .flat_map(Option::take)
-            .collect();
-        for server in servers {
+        for server in self.inner.servers.live() {
             server.kill();
         }
         self.inner.net.cleanup();
         self.check_timeout();
-    }
-}
-
-fn server_name(i: usize) -> String {
-    format!("kv{i}")
-}
-
-/// Fisher–Yates, with the simulation's generator.
-pub fn shuffle<T>(items: &mut [T]) {
-    for i in (1..items.len()).rev() {
-        let j = sim::random_range(0..=i);
-        items.swap(i, j);
     }
 }

@@ -60,7 +60,8 @@ impl History {
         self.inner.lock().unwrap().ops.len()
     }
 
-    /// Fails the test unless the history is linearizable.
+    /// Fails the test unless the history is linearizable. `test` names the history's page
+    /// (written to the system's temp directory when it is not).
     pub fn check(&self, test: &str) {
         let ops = self.inner.lock().unwrap().ops.clone();
         let outcome = check(&KvModel, &ops, DEFAULT_BUDGET);
@@ -71,7 +72,7 @@ impl History {
             ),
             Outcome::NotLinearizable(_) => {
                 let path = std::env::temp_dir().join(format!(
-                    "kvraft-{}-seed{}.html",
+                    "history-{}-seed{}.html",
                     test.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
                     sim::current().seed()
                 ));

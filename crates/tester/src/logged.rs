@@ -1,32 +1,67 @@
-//! The clerks tests use: the course's logging wrappers (`Get`, `Put`, `Append` in
-//! test_test.go) around a [`kvraft::Clerk`].
+//! A clerk wrapper that counts, traces and records every operation: the course's logging
+//! `Get`, `Put` and `Append` helpers in its key/value tests, for any service's clerk.
 //!
 //! Every operation is counted (the OPS column of the result line), traced at debug level
-//! (`topic = "client"`, a `call` and a `return` event with the same client and id), and, for
-//! a clerk attached to a [`History`], recorded with its simulated call and return times for
-//! the linearizability check.
+//! (`topic = "client"`, a `call` and a `return` event with the same client and id, which the
+//! timeline page pairs up), and, for a clerk attached to a [`History`], recorded with its
+//! simulated call and return times for the linearizability check.
 
 use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-use kvraft::Clerk;
 use lincheck::KvInput;
 
-use super::{Config, History};
+use crate::history::History;
 
-/// A clerk made by the tester.
-pub struct TestClerk {
-    cfg: Config,
+/// What a key/value clerk offers. Test crates implement it for a newtype around their
+/// service's clerk.
+pub trait KvClerk: Send {
+    fn get(&mut self, key: &str) -> impl Future<Output = String> + Send;
+    fn put(&mut self, key: &str, value: &str) -> impl Future<Output = ()> + Send;
+    fn append(&mut self, key: &str, value: &str) -> impl Future<Output = ()> + Send;
+}
+
+/// The counters a tester shares with its clerks.
+#[derive(Default)]
+pub struct OpCounter {
+    /// Operations since the tester last reset it (the result line's count).
+    ops: AtomicU64,
+    /// Numbers operations for the trace (call and return share a number).
+    next_id: AtomicU64,
+}
+
+impl OpCounter {
+    /// Operations counted since the last [`reset`](Self::reset).
+    pub fn ops(&self) -> u64 {
+        self.ops.load(Ordering::Relaxed)
+    }
+
+    pub fn reset(&self) {
+        self.ops.store(0, Ordering::Relaxed);
+    }
+
+    fn count(&self) -> u64 {
+        self.ops.fetch_add(1, Ordering::Relaxed);
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// A clerk made by a tester.
+pub struct LoggedClerk<C> {
+    counter: Arc<OpCounter>,
     /// The tester's number for this clerk (for its ends, and the trace).
     id: u64,
-    clerk: Clerk,
+    clerk: C,
     /// Where operations are recorded, and as which client.
     log: Option<(History, usize)>,
 }
 
-impl TestClerk {
-    pub(super) fn new(cfg: Config, id: u64, clerk: Clerk) -> TestClerk {
-        TestClerk {
-            cfg,
+impl<C: KvClerk> LoggedClerk<C> {
+    pub fn new(counter: Arc<OpCounter>, id: u64, clerk: C) -> LoggedClerk<C> {
+        LoggedClerk {
+            counter,
             id,
             clerk,
             log: None,
@@ -43,8 +78,7 @@ impl TestClerk {
     }
 
     pub async fn get(&mut self, key: &str) -> String {
-        let input = KvInput::get(key);
-        let call = self.call(&input);
+        let call = self.call(&KvInput::get(key));
         let value = self.clerk.get(key).await;
         self.returned(call, value.clone());
         value
@@ -62,14 +96,14 @@ impl TestClerk {
         self.returned(call, String::new());
     }
 
-    /// The untracked clerk: the speed test's operations bypass the counter, as in the course.
-    pub fn inner(&mut self) -> &mut Clerk {
+    /// The untracked clerk: the speed tests' operations bypass the counter, as in the course.
+    pub fn inner(&mut self) -> &mut C {
         &mut self.clerk
     }
 
     /// Counts, traces and records a call; returns what `returned` needs.
     fn call(&self, input: &KvInput) -> Call {
-        let op = self.cfg.count_op();
+        let op = self.counter.count();
         tracing::debug!(
             topic = "client",
             client = self.id,

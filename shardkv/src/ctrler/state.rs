@@ -1,0 +1,180 @@
+//! The shard controller's replicated state: every configuration so far, and the duplicate
+//! table. Applying Join, Leave and Move appends a new configuration, rebalanced by
+//! [`rebalance`](super::rebalance::rebalance); Query reads one.
+
+use rsm::machine::{decode_snapshot, encode_snapshot};
+use rsm::{Dedup, SnapshotError};
+use serde::{Deserialize, Serialize};
+
+use super::rebalance::rebalance;
+use super::rpc::{Answer, CtrlerOp, Request};
+use crate::config::{Config, Gid, NSHARDS};
+
+/// Every configuration so far (index = number) and the duplicate table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Configs {
+    configs: Vec<Config>,
+    dedup: Dedup,
+}
+
+impl Default for Configs {
+    fn default() -> Self {
+        Configs {
+            configs: vec![Config::default()],
+            dedup: Dedup::default(),
+        }
+    }
+}
+
+impl Configs {
+    /// The latest configuration.
+    pub fn latest(&self) -> &Config {
+        self.configs.last().expect("configuration 0 always exists")
+    }
+
+    /// Configuration `num`, or the latest for -1 or a number past it.
+    pub fn query(&self, num: i64) -> &Config {
+        usize::try_from(num)
+            .ok()
+            .and_then(|n| self.configs.get(n))
+            .unwrap_or_else(|| self.latest())
+    }
+
+    /// Carries out a write, returning the next configuration, or why it is refused.
+    fn next(&self, op: &CtrlerOp) -> Result<Config, String> {
+        let mut next = self.latest().clone();
+        next.num += 1;
+        match op {
+            CtrlerOp::Join { groups } => {
+                for (&gid, servers) in groups {
+                    if gid == 0 {
+                        return Err("join: group id 0 is reserved for no group".into());
+                    }
+                    if servers.is_empty() {
+                        return Err(format!("join: group {gid} has no servers"));
+                    }
+                    if next.groups.insert(gid, servers.clone()).is_some() {
+                        return Err(format!("join: group {gid} is already in the configuration"));
+                    }
+                }
+            }
+            CtrlerOp::Leave { gids } => {
+                for gid in gids {
+                    if next.groups.remove(gid).is_none() {
+                        return Err(format!("leave: group {gid} is not in the configuration"));
+                    }
+                }
+            }
+            CtrlerOp::Move { shard, gid } => {
+                if *shard >= NSHARDS {
+                    return Err(format!("move: no shard {shard} (there are {NSHARDS})"));
+                }
+                if !next.groups.contains_key(gid) {
+                    return Err(format!("move: group {gid} is not in the configuration"));
+                }
+                next.shards[*shard] = *gid;
+                return Ok(next);
+            }
+            CtrlerOp::Query { .. } => unreachable!("a query is not a write"),
+        }
+        let gids: Vec<Gid> = next.groups.keys().copied().collect();
+        next.shards = rebalance(&next.shards, &gids);
+        Ok(next)
+    }
+}
+
+impl rsm::StateMachine for Configs {
+    type Command = Request;
+    type Output = Answer;
+
+    fn apply(&mut self, request: &Request) -> Answer {
+        if let CtrlerOp::Query { num } = request.op {
+            return Ok(Some(self.query(num).clone()));
+        }
+        if self.dedup.is_duplicate(request.client, request.seq) {
+            return Ok(None);
+        }
+        // A refused request is not recorded: a retry is judged again, and refused again.
+        let next = self.next(&request.op)?;
+        self.configs.push(next);
+        self.dedup.record(request.client, request.seq);
+        Ok(None)
+    }
+
+    fn answer_at_once(&self, request: &Request) -> Option<Answer> {
+        let write = !matches!(request.op, CtrlerOp::Query { .. });
+        (write && self.dedup.is_duplicate(request.client, request.seq)).then_some(Ok(None))
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        encode_snapshot(self)
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        let configs: Configs = decode_snapshot(bytes)?;
+        if configs.configs.is_empty() {
+            return Err(SnapshotError::Undecodable("no configuration 0".into()));
+        }
+        *self = configs;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsm::StateMachine;
+
+    fn req(seq: u64, op: CtrlerOp) -> Request {
+        Request { client: 1, seq, op }
+    }
+
+    fn join(gid: Gid) -> CtrlerOp {
+        CtrlerOp::Join {
+            groups: [(gid, vec![format!("s{gid}")])].into(),
+        }
+    }
+
+    #[test]
+    fn joins_leaves_moves_and_queries() {
+        let mut c = Configs::default();
+        assert_eq!(c.apply(&req(1, join(1))), Ok(None));
+        assert_eq!(c.latest().shards, [1; NSHARDS]);
+        c.apply(&req(2, join(2)));
+        c.apply(&req(3, CtrlerOp::Move { shard: 0, gid: 2 }));
+        assert_eq!(c.latest().shards[0], 2);
+        c.apply(&req(4, CtrlerOp::Leave { gids: vec![1] }));
+        assert_eq!(c.latest().shards, [2; NSHARDS]);
+        let q = |num| c.clone().apply(&req(99, CtrlerOp::Query { num }));
+        assert_eq!(q(-1).unwrap().unwrap().num, 4);
+        assert_eq!(q(1).unwrap().unwrap().shards, [1; NSHARDS]);
+        assert_eq!(q(1000).unwrap().unwrap().num, 4, "the future is the latest");
+        assert_eq!(q(0).unwrap().unwrap(), Config::default());
+    }
+
+    #[test]
+    fn duplicates_apply_once_and_bad_requests_are_refused() {
+        let mut c = Configs::default();
+        c.apply(&req(1, join(1)));
+        assert_eq!(c.apply(&req(1, join(1))), Ok(None));
+        assert_eq!(c.latest().num, 1, "a retried join is applied once");
+        assert!(c.apply(&req(2, join(1))).is_err(), "group 1 already joined");
+        assert!(c.apply(&req(3, join(0))).is_err());
+        assert!(c.apply(&req(4, CtrlerOp::Move { shard: 10, gid: 1 })).is_err());
+        assert!(c.apply(&req(5, CtrlerOp::Move { shard: 1, gid: 9 })).is_err());
+        assert!(c.apply(&req(6, CtrlerOp::Leave { gids: vec![9] })).is_err());
+        assert_eq!(c.latest().num, 1, "refused requests change nothing");
+    }
+
+    #[test]
+    fn garbage_snapshots_are_errors() {
+        let mut c = Configs::default();
+        c.apply(&req(1, join(1)));
+        let bytes = c.snapshot();
+        let mut restored = Configs::default();
+        restored.restore(&bytes).unwrap();
+        assert_eq!(restored, c);
+        assert!(restored.restore(&bytes[..bytes.len() - 1]).is_err());
+        assert!(restored.restore(&[0]).is_err(), "no configuration 0");
+    }
+}

@@ -1,0 +1,259 @@
+//! A shardkv server: the [`ShardState`] state machine replicated by [`rsm::Rsm`] within its
+//! group, the "ShardKV" RPC handlers, and the three background tasks that move shards.
+//!
+//! While its peer leads the group, a server runs:
+//! - the **config poller**: every [`POLL_INTERVAL`], if every shard is settled, asks the
+//!   controller for the next configuration and proposes it (one at a time, in order);
+//! - the **puller**: for shards this group gained, fetches their data from the group that
+//!   owned them in the previous configuration and proposes it to its own log;
+//! - the **cleaner**: for shards installed that way, tells the previous owner to drop its
+//!   copy, then records in its own log that it did.
+//!
+//! Followers run the same loops but do nothing while they are not leading. Everything that
+//! changes state goes through the log, so a new leader carries on where the old one stopped.
+//! A shard's data is served to a puller by any replica that has reached the configuration:
+//! from then on the data cannot change (see [`crate::kv::state`]).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use labrpc::{sim, ClientEnd};
+use raft::{Persister, Raft};
+use rsm::{Rsm, RsmError, StartError};
+
+use super::rpc::{
+    shardkv_rpc, ClientRequest, Command, DeleteArgs, DeleteReply, ExecuteReply, FetchArgs,
+    FetchError, FetchReply,
+};
+use super::state::{ShardState, Status};
+use crate::config::{Config, Gid};
+use crate::ctrler::CtrlerClerk;
+
+/// How often a leader asks the controller for a newer configuration (the handout suggests
+/// about 100 ms).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How often a leader retries pulling shards and cleaning up after them.
+pub const MOVE_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Makes an end to a server, by name (the tester's `make_end`).
+pub type MakeEnd = Arc<dyn Fn(&str) -> ClientEnd + Send + Sync>;
+
+/// One shardkv server.
+pub struct ShardKv {
+    gid: Gid,
+    me: usize,
+    rsm: Arc<Rsm<ShardState>>,
+    make_end: MakeEnd,
+    /// Ends to other groups' servers, made once per name.
+    ends: Mutex<BTreeMap<String, shardkv_rpc::Client>>,
+}
+
+impl ShardKv {
+    /// The course's `StartServer(servers, me, persister, maxraftstate, gid, ctrlers,
+    /// make_end)`: server `me` of group `gid`, whose peers' Raft ends are `servers`, that
+    /// reaches the controllers through `ctrlers` and any other server through `make_end`.
+    ///
+    /// Fails, starting nothing, if the saved Raft state or snapshot does not decode.
+    pub fn start(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Arc<Persister>,
+        maxraftstate: i64,
+        gid: Gid,
+        ctrlers: Vec<ClientEnd>,
+        make_end: MakeEnd,
+    ) -> Result<Arc<ShardKv>, StartError> {
+        let rsm = Rsm::start(servers, me, persister, maxraftstate, ShardState::new(gid))?;
+        let kv = Arc::new(ShardKv {
+            gid,
+            me,
+            rsm,
+            make_end,
+            ends: Mutex::new(BTreeMap::new()),
+        });
+        sim::spawn(kv.clone().poll_configs(CtrlerClerk::new(ctrlers)));
+        sim::spawn(kv.clone().move_shards());
+        Ok(kv)
+    }
+
+    /// The "ShardKV" RPC service.
+    pub fn service(self: &Arc<Self>) -> impl labrpc::Service {
+        shardkv_rpc::service(self.clone())
+    }
+
+    /// This server's Raft peer.
+    pub fn raft(&self) -> &Raft {
+        self.rsm.raft()
+    }
+
+    pub fn gid(&self) -> Gid {
+        self.gid
+    }
+
+    /// Stops the server, its Raft peer and its background tasks.
+    pub fn kill(&self) {
+        self.rsm.kill();
+    }
+
+    /// Reads the group's state as this server has applied it.
+    pub fn read<T>(&self, f: impl FnOnce(&ShardState) -> T) -> T {
+        self.rsm.read(f)
+    }
+
+    /// The client for server `name`, made on first use.
+    fn end(&self, name: &str) -> shardkv_rpc::Client {
+        let mut ends = self.ends.lock().unwrap();
+        ends.entry(name.to_string())
+            .or_insert_with(|| shardkv_rpc::Client::new((self.make_end)(name)))
+            .clone()
+    }
+
+    /// The config poller: see the module documentation.
+    async fn poll_configs(self: Arc<Self>, mut ctrler: CtrlerClerk) {
+        while !self.rsm.is_killed() {
+            let next = self.rsm.read(|s| s.settled().then(|| s.config().num + 1));
+            if let (true, Some(num)) = (self.rsm.is_leader(), next) {
+                // One round of the controllers: a killed server must not loop forever here.
+                if let Some(config) = ctrler.try_query(num as i64).await {
+                    if config.num == num {
+                        tracing::debug!(
+                            node = self.me,
+                            gid = self.gid,
+                            topic = "config",
+                            "proposing {config}"
+                        );
+                        if self.rsm.submit(Command::Reconfigure(config)).await.is_ok() {
+                            continue; // there may be more: ask again at once
+                        }
+                    }
+                }
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// The puller and the cleaner: see the module documentation.
+    async fn move_shards(self: Arc<Self>) {
+        while !self.rsm.is_killed() {
+            if self.rsm.is_leader() {
+                let (config_num, prev, pulling, cleaning) = self.rsm.read(|s| {
+                    (
+                        s.config().num,
+                        s.prev().clone(),
+                        s.by_previous_owner(Status::Pulling),
+                        s.by_previous_owner(Status::Cleaning),
+                    )
+                });
+                // One task per group we deal with, so a group that is down delays no other.
+                let mut tasks = Vec::new();
+                for (from, shards) in pulling {
+                    let kv = self.clone();
+                    let servers = prev.servers_of(from).to_vec();
+                    tasks.push(sim::spawn(async move {
+                        kv.pull(config_num, from, &servers, shards).await
+                    }));
+                }
+                for (from, shards) in cleaning {
+                    let kv = self.clone();
+                    let servers = prev.servers_of(from).to_vec();
+                    tasks.push(sim::spawn(async move {
+                        kv.clean(config_num, from, &servers, shards).await
+                    }));
+                }
+                for task in tasks {
+                    let _ = task.await;
+                }
+            }
+            tokio::time::sleep(MOVE_INTERVAL).await;
+        }
+    }
+
+    /// Fetches `shards` of configuration `config_num` from group `from` and proposes them.
+    async fn pull(&self, config_num: u64, from: Gid, servers: &[String], shards: Vec<usize>) {
+        let args = FetchArgs { config_num, shards };
+        for name in servers {
+            if self.rsm.is_killed() {
+                return;
+            }
+            let Ok(Ok(data)) = self.end(name).fetch_shards(&args).await else {
+                continue;
+            };
+            let bytes: usize = data.values().map(|d| d.size()).sum();
+            tracing::debug!(
+                node = self.me,
+                gid = self.gid,
+                topic = "shard",
+                from,
+                shards = ?args.shards,
+                bytes,
+                "pulled shards of c{config_num}"
+            );
+            let command = Command::InsertShards {
+                config_num,
+                shards: data,
+            };
+            let _ = self.rsm.submit(command).await;
+            return;
+        }
+    }
+
+    /// Tells group `from` to drop `shards` of configuration `config_num`, then records it.
+    async fn clean(&self, config_num: u64, from: Gid, servers: &[String], shards: Vec<usize>) {
+        let args = DeleteArgs { config_num, shards };
+        for name in servers {
+            if self.rsm.is_killed() {
+                return;
+            }
+            if let Ok(Ok(())) = self.end(name).delete_shards(&args).await {
+                tracing::debug!(
+                    node = self.me,
+                    gid = self.gid,
+                    topic = "shard",
+                    from,
+                    shards = ?args.shards,
+                    "previous owner dropped shards of c{config_num}"
+                );
+                let command = Command::ShardsDeleted {
+                    config_num,
+                    shards: args.shards,
+                };
+                let _ = self.rsm.submit(command).await;
+                return;
+            }
+        }
+    }
+
+    /// The configuration this server is in (for tests and traces).
+    pub fn config(&self) -> Config {
+        self.rsm.read(|s| s.config().clone())
+    }
+}
+
+impl shardkv_rpc::Handler for ShardKv {
+    async fn execute(&self, request: ClientRequest) -> ExecuteReply {
+        self.rsm.submit(Command::Client(request)).await
+    }
+
+    async fn fetch_shards(&self, args: FetchArgs) -> FetchReply {
+        self.rsm
+            .read(|s| s.offer(args.config_num, &args.shards))
+            .ok_or(FetchError::NotReady)
+    }
+
+    async fn delete_shards(&self, args: DeleteArgs) -> DeleteReply {
+        if self.rsm.read(|s| s.config().num > args.config_num) {
+            return Ok(()); // dropped long ago
+        }
+        let command = Command::DeleteShards {
+            config_num: args.config_num,
+            shards: args.shards,
+        };
+        match self.rsm.submit(command).await? {
+            Ok(_) => Ok(()),
+            // Not in that configuration yet: cannot be holding what the caller has.
+            Err(_) => Err(RsmError::Timeout),
+        }
+    }
+}

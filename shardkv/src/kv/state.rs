@@ -1,0 +1,282 @@
+//! A shardkv group's replicated state: its current and previous configuration, and each
+//! shard's data with where the shard stands in moving between groups.
+//!
+//! Every change goes through the group's Raft log, so every replica makes it at the same
+//! point: clerks' operations, moving to the next configuration, installing pulled shards,
+//! dropping handed-over ones. A shard goes through these states ([`Status`]):
+//!
+//! ```text
+//!                Reconfigure (we gain it)       InsertShards
+//!   Absent ─────────────────────────────▶ Pulling ──────────▶ Cleaning ─▶ Serving
+//!     ▲                                                  ShardsDeleted      │
+//!     │ DeleteShards                Reconfigure (we lose it)                │
+//!     └──────────────────── Offering ◀──────────────────────────────────────┘
+//! ```
+//!
+//! A group moves to configuration n+1 only once every shard is settled (`Serving` or
+//! `Absent`), so it takes configurations one at a time and a shard's data is final when it is
+//! offered: no write can reach it after the Reconfigure entry that took it away. Serving a
+//! shard needs only that shard's data (`Serving` or `Cleaning`): shards that are still on
+//! their way do not block the others (challenge 2). The previous owner drops a shard once
+//! the new owner has it in its log (challenge 1), which is what `Cleaning` waits for.
+
+use std::collections::BTreeMap;
+
+use kvraft::Op;
+use rsm::machine::{decode_snapshot, encode_snapshot};
+use rsm::SnapshotError;
+use serde::{Deserialize, Serialize};
+
+use super::rpc::{Answer, ClientRequest, Command, Refusal, ShardData};
+use crate::config::{key2shard, Config, Gid, NSHARDS};
+
+/// Where one shard stands in this group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    /// Not ours, and we hold no data for it.
+    Absent,
+    /// Ours, with its data: we serve it.
+    Serving,
+    /// Ours in the current configuration, but its data is still with the previous owner.
+    Pulling,
+    /// Ours and served, but the previous owner has not yet confirmed it dropped its copy.
+    Cleaning,
+    /// No longer ours: kept, unchanging, until the new owner has it.
+    Offering,
+}
+
+/// One shard in this group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub status: Status,
+    pub contents: ShardData,
+}
+
+/// The replicated state of one shardkv group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardState {
+    gid: Gid,
+    /// The configuration the group is in.
+    config: Config,
+    /// The one before it: where shards we are pulling come from.
+    prev: Config,
+    shards: Vec<Shard>,
+}
+
+impl ShardState {
+    /// Group `gid`'s state before it has seen any configuration.
+    pub fn new(gid: Gid) -> ShardState {
+        let absent = Shard {
+            status: Status::Absent,
+            contents: ShardData::default(),
+        };
+        ShardState {
+            gid,
+            config: Config::default(),
+            prev: Config::default(),
+            shards: vec![absent; NSHARDS],
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn prev(&self) -> &Config {
+        &self.prev
+    }
+
+    pub fn status(&self, shard: usize) -> Status {
+        self.shards[shard].status
+    }
+
+    /// Whether every shard is settled, so the group may take the next configuration.
+    pub fn settled(&self) -> bool {
+        self.shards
+            .iter()
+            .all(|s| matches!(s.status, Status::Serving | Status::Absent))
+    }
+
+    /// The shards in `status`, grouped by the group that owned them in the previous
+    /// configuration (who we pull from, or who must drop its copy).
+    pub fn by_previous_owner(&self, status: Status) -> BTreeMap<Gid, Vec<usize>> {
+        let mut out: BTreeMap<Gid, Vec<usize>> = BTreeMap::new();
+        for (shard, s) in self.shards.iter().enumerate() {
+            if s.status == status {
+                out.entry(self.prev.shards[shard]).or_default().push(shard);
+            }
+        }
+        out
+    }
+
+    /// The shards of configuration `config_num` we are offering, if we are in it and offer
+    /// every one of them; `None` otherwise (not there yet, or already dropped).
+    pub fn offer(&self, config_num: u64, shards: &[usize]) -> Option<BTreeMap<usize, ShardData>> {
+        if self.config.num != config_num {
+            return None;
+        }
+        shards
+            .iter()
+            .map(|&s| {
+                let shard = self.shards.get(s)?;
+                (shard.status == Status::Offering).then(|| (s, shard.contents.clone()))
+            })
+            .collect()
+    }
+
+    /// Bytes of keys and values held, over every shard.
+    pub fn data_size(&self) -> usize {
+        self.shards.iter().map(|s| s.contents.size()).sum()
+    }
+
+    fn client(&mut self, request: &ClientRequest) -> Answer {
+        let shard = key2shard(request.op.key());
+        let s = &mut self.shards[shard];
+        if self.config.shards[shard] != self.gid
+            || !matches!(s.status, Status::Serving | Status::Cleaning)
+        {
+            return Err(Refusal::WrongGroup);
+        }
+        let contents = &mut s.contents;
+        match &request.op {
+            Op::Get { key } => return Ok(contents.data.get(key).cloned().unwrap_or_default()),
+            _ if contents.dedup.is_duplicate(request.client, request.seq) => {}
+            Op::Put { key, value } => {
+                contents.data.insert(key.clone(), value.clone());
+                contents.dedup.record(request.client, request.seq);
+            }
+            Op::Append { key, value } => {
+                contents.data.entry(key.clone()).or_default().push_str(value);
+                contents.dedup.record(request.client, request.seq);
+            }
+        }
+        Ok(String::new())
+    }
+
+    fn reconfigure(&mut self, next: &Config) {
+        if next.num != self.config.num + 1 || !self.settled() {
+            return; // a repeat, or proposed from a stale view: the log decides once
+        }
+        for (shard, s) in self.shards.iter_mut().enumerate() {
+            let had = self.config.shards[shard] == self.gid;
+            let has = next.shards[shard] == self.gid;
+            match (had, has) {
+                (true, true) | (false, false) => {}
+                // From no group at all (the first configuration): there is nothing to pull.
+                (false, true) if self.config.shards[shard] == 0 => s.status = Status::Serving,
+                (false, true) => s.status = Status::Pulling,
+                // To no group at all (every group left): nobody will pull it. The course's
+                // design has nowhere to keep it either; the data is dropped.
+                (true, false) if next.shards[shard] == 0 => {
+                    *s = Shard {
+                        status: Status::Absent,
+                        contents: ShardData::default(),
+                    }
+                }
+                (true, false) => s.status = Status::Offering,
+            }
+        }
+        self.prev = std::mem::replace(&mut self.config, next.clone());
+    }
+
+    fn insert(&mut self, config_num: u64, shards: &BTreeMap<usize, ShardData>) {
+        if config_num != self.config.num {
+            return;
+        }
+        for (&shard, contents) in shards {
+            if let Some(s) = self.shards.get_mut(shard) {
+                if s.status == Status::Pulling {
+                    s.contents = contents.clone();
+                    s.status = Status::Cleaning;
+                }
+            }
+        }
+    }
+
+    /// Drops offered shards; whether the request is settled (done now, or done before).
+    fn delete(&mut self, config_num: u64, shards: &[usize]) -> bool {
+        if config_num > self.config.num {
+            return false; // not there yet: the new owner cannot be asking this
+        }
+        if config_num == self.config.num {
+            for &shard in shards {
+                if let Some(s) = self.shards.get_mut(shard) {
+                    if s.status == Status::Offering {
+                        *s = Shard {
+                            status: Status::Absent,
+                            contents: ShardData::default(),
+                        };
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    fn deleted(&mut self, config_num: u64, shards: &[usize]) {
+        if config_num != self.config.num {
+            return;
+        }
+        for &shard in shards {
+            if let Some(s) = self.shards.get_mut(shard) {
+                if s.status == Status::Cleaning {
+                    s.status = Status::Serving;
+                }
+            }
+        }
+    }
+}
+
+impl rsm::StateMachine for ShardState {
+    type Command = Command;
+    type Output = Answer;
+
+    fn apply(&mut self, command: &Command) -> Answer {
+        match command {
+            Command::Client(request) => return self.client(request),
+            Command::Reconfigure(next) => self.reconfigure(next),
+            Command::InsertShards { config_num, shards } => self.insert(*config_num, shards),
+            Command::DeleteShards { config_num, shards } => {
+                if !self.delete(*config_num, shards) {
+                    return Err(Refusal::WrongGroup);
+                }
+            }
+            Command::ShardsDeleted { config_num, shards } => self.deleted(*config_num, shards),
+        }
+        Ok(String::new())
+    }
+
+    fn answer_at_once(&self, command: &Command) -> Option<Answer> {
+        // A write this group has applied to a shard it still holds: a retry.
+        let Command::Client(request) = command else {
+            return None;
+        };
+        let s = &self.shards[key2shard(request.op.key())];
+        let applied = request.op.is_write()
+            && s.status != Status::Absent
+            && s.contents.dedup.is_duplicate(request.client, request.seq);
+        applied.then(|| Ok(String::new()))
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        encode_snapshot(self)
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        let state: ShardState = decode_snapshot(bytes)?;
+        if state.shards.len() != NSHARDS {
+            return Err(SnapshotError::Undecodable(format!(
+                "{} shards in a snapshot, expected {NSHARDS}",
+                state.shards.len()
+            )));
+        }
+        if state.gid != self.gid {
+            return Err(SnapshotError::Undecodable(format!(
+                "a snapshot of group {} given to group {}",
+                state.gid, self.gid
+            )));
+        }
+        *self = state;
+        Ok(())
+    }
+}
