@@ -140,10 +140,10 @@ mod tests {
         let mut c = Configs::default();
         assert_eq!(c.apply(&req(1, join(1))), Ok(None));
         assert_eq!(c.latest().shards, [1; NSHARDS]);
-        c.apply(&req(2, join(2)));
-        c.apply(&req(3, CtrlerOp::Move { shard: 0, gid: 2 }));
+        c.apply(&req(2, join(2))).unwrap();
+        c.apply(&req(3, CtrlerOp::Move { shard: 0, gid: 2 })).unwrap();
         assert_eq!(c.latest().shards[0], 2);
-        c.apply(&req(4, CtrlerOp::Leave { gids: vec![1] }));
+        c.apply(&req(4, CtrlerOp::Leave { gids: vec![1] })).unwrap();
         assert_eq!(c.latest().shards, [2; NSHARDS]);
         let q = |num| c.clone().apply(&req(99, CtrlerOp::Query { num }));
         assert_eq!(q(-1).unwrap().unwrap().num, 4);
@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn duplicates_apply_once_and_bad_requests_are_refused() {
         let mut c = Configs::default();
-        c.apply(&req(1, join(1)));
+        c.apply(&req(1, join(1))).unwrap();
         assert_eq!(c.apply(&req(1, join(1))), Ok(None));
         assert_eq!(c.latest().num, 1, "a retried join is applied once");
         assert!(c.apply(&req(2, join(1))).is_err(), "group 1 already joined");
@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn garbage_snapshots_are_errors() {
         let mut c = Configs::default();
-        c.apply(&req(1, join(1)));
+        c.apply(&req(1, join(1))).unwrap();
         let bytes = c.snapshot();
         let mut restored = Configs::default();
         restored.restore(&bytes).unwrap();
