@@ -137,14 +137,7 @@ fn proven_failure<M: Model>(
             unplaced: Vec::new(),
         },
     };
-    let mut failure = failure(
-        model,
-        history,
-        label,
-        indices,
-        explanation,
-        search.steps(),
-    );
+    let mut failure = failure(model, history, label, indices, explanation, search.steps());
     failure.conflicting = conflict
         .ops
         .iter()

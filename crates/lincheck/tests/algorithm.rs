@@ -162,7 +162,11 @@ fn hard_history(n: usize) -> Vec<KvOp> {
         .collect();
     let all: String = (0..n).rev().map(|i| format!("<{i}>")).collect();
     history.push(get(n, "x", &all, 200, 300));
-    history.push(Operation::no_reply(n + 1, KvInput::append("x", "<0>"), 1_000));
+    history.push(Operation::no_reply(
+        n + 1,
+        KvInput::append("x", "<0>"),
+        1_000,
+    ));
     history
 }
 

@@ -72,7 +72,10 @@ fn heavy_single_key_histories_are_decided_without_search() {
         assert_eq!(outcome, Outcome::Linearizable { steps: 0 }, "seed {seed}");
         let (twin, mutation) = broken(&mut rng, &generated).expect("a mutation applies");
         let outcome = check(&KvModel, &twin, DEFAULT_BUDGET);
-        assert!(outcome.failure().is_some(), "seed {seed}: {mutation}: {outcome}");
+        assert!(
+            outcome.failure().is_some(),
+            "seed {seed}: {mutation}: {outcome}"
+        );
     }
 }
 
@@ -88,7 +91,12 @@ impl Model for SearchOnly {
         KvModel.init()
     }
 
-    fn step(&self, state: &Self::State, input: &KvInput, out: Option<&String>) -> Option<Self::State> {
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &KvInput,
+        out: Option<&String>,
+    ) -> Option<Self::State> {
         KvModel.step(state, input, out)
     }
 
@@ -111,7 +119,9 @@ fn perturb(rng: &mut Rng, history: &mut [KvOp]) {
     match (rng.range(0, 3), &mut op.reply) {
         // Move the call or the return.
         (0, _) => op.call = op.call.saturating_sub(rng.range(0, 400)) + rng.range(0, 400),
-        (1, Some(reply)) => reply.time = reply.time.saturating_sub(rng.range(0, 400)) + rng.range(0, 400),
+        (1, Some(reply)) => {
+            reply.time = reply.time.saturating_sub(rng.range(0, 400)) + rng.range(0, 400)
+        }
         // Rewrite a Get's value: drop, add or move one write's value.
         (_, Some(reply)) if matches!(op.input, KvInput::Get { .. }) => {
             let mut pieces: Vec<String> = values
@@ -169,13 +179,10 @@ fn value_based_decision_agrees_with_the_search_on_small_random_histories() {
             "seed {seed}: search says {expected}, but got {outcome}\n{history:#?}"
         );
         // Count how often the values decided it (no search steps, or a reason).
-        let by_values = KvModel
-            .partition(&history)
-            .iter()
-            .all(|p| {
-                let ops: Vec<_> = p.ops.iter().map(|&i| &history[i]).collect();
-                KvModel.decide(&ops).is_some()
-            });
+        let by_values = KvModel.partition(&history).iter().all(|p| {
+            let ops: Vec<_> = p.ops.iter().map(|&i| &history[i]).collect();
+            KvModel.decide(&ops).is_some()
+        });
         decided += usize::from(by_values);
         broken_ones += usize::from(!expected.is_linearizable());
     }

@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 
 pub type KvOp = Operation<KvInput, String>;
 
+/// What a Get saw: the last Put before it (None: the initial value) and the Appends since.
+pub type Seen = (Option<usize>, Vec<usize>);
+
 /// A small deterministic random generator (SplitMix64).
 pub struct Rng(u64);
 
@@ -91,7 +94,10 @@ pub fn linearizable(rng: &mut Rng, shape: Shape) -> Generated {
                 (call, call + rng.range(SPAN / 2, SPAN))
             } else {
                 let call = t + rng.range(0, 200);
-                (call, call + rng.range(1, 2 * SPAN / (total.max(1) / 4).max(1)))
+                (
+                    call,
+                    call + rng.range(1, 2 * SPAN / (total.max(1) / 4).max(1)),
+                )
             };
             t = ret;
             let key = (rng.next() % shape.keys as u64).to_string();
@@ -166,7 +172,7 @@ fn ret(op: &KvOp) -> u64 {
 /// the name of the mutation. `None` if no mutation applies (e.g. no Get with a reply).
 pub fn broken(rng: &mut Rng, generated: &Generated) -> Option<(Vec<KvOp>, &'static str)> {
     let history = &generated.history;
-    let gets: Vec<(usize, &(Option<usize>, Vec<usize>))> = generated
+    let gets: Vec<(usize, &Seen)> = generated
         .seen
         .iter()
         .filter(|(&g, _)| history[g].reply.is_some())
@@ -181,7 +187,7 @@ pub fn broken(rng: &mut Rng, generated: &Generated) -> Option<(Vec<KvOp>, &'stat
         let (g, seen) = gets[(rng.next() as usize) % gets.len()];
         let (base, appends) = seen;
         let get = &history[g];
-        let mutated: Option<(Option<usize>, Vec<usize>)>;
+        let mutated: Option<Seen>;
         let mut extra = None;
         let name = match which {
             // An Append in the value that returned before the Get was called, after the base
@@ -205,8 +211,7 @@ pub fn broken(rng: &mut Rng, generated: &Generated) -> Option<(Vec<KvOp>, &'stat
                         ret(a) < get.call && base_before(a)
                     })
                     .collect();
-                let Some(&j) = candidates.get(rng.next() as usize % candidates.len().max(1))
-                else {
+                let Some(&j) = candidates.get(rng.next() as usize % candidates.len().max(1)) else {
                     continue;
                 };
                 let mut without = appends.clone();

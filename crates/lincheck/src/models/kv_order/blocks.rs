@@ -60,8 +60,8 @@ pub(super) fn form(
             Key::Put(put) => Some(put),
         };
         for reading in &readings {
-            if let Some(j) = (0..reading.appends.len())
-                .find(|&j| reading.appends[j] != longest.appends[j])
+            if let Some(j) =
+                (0..reading.appends.len()).find(|&j| reading.appends[j] != longest.appends[j])
             {
                 return Err(diverging(ops, put, reading, longest, j));
             }
@@ -77,10 +77,7 @@ pub(super) fn form(
             put,
             chain: longest.appends.clone(),
             longest: longest.get,
-            gets: readings
-                .iter()
-                .map(|r| (r.get, r.appends.len()))
-                .collect(),
+            gets: readings.iter().map(|r| (r.get, r.appends.len())).collect(),
         });
     }
     Ok(Some(blocks))
@@ -164,7 +161,13 @@ fn diverging(
 }
 
 /// An Append seen after two different bases.
-fn two_bases(ops: &[KvOp], append: usize, first: &Block, put: Option<usize>, get: usize) -> Conflict {
+fn two_bases(
+    ops: &[KvOp],
+    append: usize,
+    first: &Block,
+    put: Option<usize>,
+    get: usize,
+) -> Conflict {
     Conflict {
         ops: vec![append, first.longest, get],
         reason: format!(

@@ -89,7 +89,9 @@ pub fn decide(ops: &[KvOp]) -> Option<Decision> {
         };
         match writes.split(read) {
             Split::Impossible { parsed } => {
-                return Some(Decision::NotLinearizable(impossible(ops, get, read, parsed)));
+                return Some(Decision::NotLinearizable(impossible(
+                    ops, get, read, parsed,
+                )));
             }
             Split::Repeated { append } if writes.unique => {
                 return Some(Decision::NotLinearizable(Conflict {

@@ -51,10 +51,17 @@ impl Role {
 }
 
 fn check_block(ops: &[KvOp], spans: &[Span], block: &Block) -> Result<(), Conflict> {
-    let mut members: Vec<(usize, Role)> = Vec::with_capacity(block.gets.len() + block.chain.len() + 1);
+    let mut members: Vec<(usize, Role)> =
+        Vec::with_capacity(block.gets.len() + block.chain.len() + 1);
     members.extend(block.put.map(|put| (put, Role::Put)));
     members.extend(block.gets.iter().map(|&(get, k)| (get, Role::Get(k))));
-    members.extend(block.chain.iter().enumerate().map(|(j, &a)| (a, Role::Append(j))));
+    members.extend(
+        block
+            .chain
+            .iter()
+            .enumerate()
+            .map(|(j, &a)| (a, Role::Append(j))),
+    );
     members.sort_by_key(|&(op, role)| (std::cmp::Reverse(role.level()), op));
 
     // The operation with the earliest return among the levels above the current one.
@@ -62,7 +69,11 @@ fn check_block(ops: &[KvOp], spans: &[Span], block: &Block) -> Result<(), Confli
     let mut start = 0;
     while start < members.len() {
         let level = members[start].1.level();
-        let end = start + members[start..].iter().take_while(|m| m.1.level() == level).count();
+        let end = start
+            + members[start..]
+                .iter()
+                .take_while(|m| m.1.level() == level)
+                .count();
         if let Some((x, x_role)) = earliest {
             let late = members[start..end]
                 .iter()
@@ -102,7 +113,10 @@ fn inverted(
             text::written(ops[block.chain[k]])
         ),
         (Role::Append(_), Role::Put) => {
-            format!("{} has the append after the value put", read_by(block.longest))
+            format!(
+                "{} has the append after the value put",
+                read_by(block.longest)
+            )
         }
         (Role::Append(_), Role::Append(_)) => format!(
             "{} has {} before {}",
@@ -174,8 +188,16 @@ fn order_units(ops: &[KvOp], spans: &[Span], blocks: &[Block]) -> Result<(), Con
         units.push(Unit {
             block: Some(b),
             op: members[0],
-            call: members.iter().map(|&o| (spans[o].call, o)).max().expect("not empty"),
-            ret: members.iter().map(|&o| (spans[o].ret, o)).min().expect("not empty"),
+            call: members
+                .iter()
+                .map(|&o| (spans[o].call, o))
+                .max()
+                .expect("not empty"),
+            ret: members
+                .iter()
+                .map(|&o| (spans[o].ret, o))
+                .min()
+                .expect("not empty"),
         });
     }
     for (op, &span) in spans.iter().enumerate() {
@@ -214,8 +236,15 @@ fn order_units(ops: &[KvOp], spans: &[Span], blocks: &[Block]) -> Result<(), Con
     // Remove sources until none are left or none exist.
     while !remaining.is_empty() {
         let by_ret = |u: &usize| units[*u].ret;
-        let u1 = *remaining.iter().min_by_key(|u| by_ret(u)).expect("not empty");
-        let second = remaining.iter().filter(|&&u| u != u1).min_by_key(|u| by_ret(u)).copied();
+        let u1 = *remaining
+            .iter()
+            .min_by_key(|u| by_ret(u))
+            .expect("not empty");
+        let second = remaining
+            .iter()
+            .filter(|&&u| u != u1)
+            .min_by_key(|u| by_ret(u))
+            .copied();
         let source = match second {
             None => Some(u1),
             Some(u2) if units[u1].call.0 <= units[u2].ret.0 => Some(u1),
