@@ -7,9 +7,15 @@
 //! of steps, in the model's partition order, until one fails or all pass. This finds a cheap
 //! failure anywhere quickly, like porcupine's parallel partitions, but deterministically: the
 //! same history and budget always give the same outcome and step count.
+//!
+//! Before any search, the model may decide a partition outright ([`Model::decide`]; the key/value
+//! model does when the written values are unique). Decided partitions cost no steps. A partition
+//! decided not linearizable is reported at once, with the model's reason; a short search (at most
+//! [`EXPLAIN_STEPS`]) still looks for a longest linearization prefix to show beside it, since
+//! that picture helps on small histories and costs little.
 
 use crate::history::Operation;
-use crate::model::Model;
+use crate::model::{Conflict, Decision, Model};
 use crate::outcome::{Failure, LinearizedOp, OpSummary, Outcome};
 use crate::search::{Explanation, Search, Verdict};
 
@@ -21,6 +27,10 @@ pub const DEFAULT_BUDGET: u64 = 10_000_000;
 /// Steps an undecided partition gets per turn: large enough that switching costs nothing,
 /// small enough that a cheap failure is not kept waiting behind hard partitions.
 const QUANTUM: u64 = 10_000;
+
+/// Steps the search may spend on a longest linearization prefix to illustrate a failure the
+/// model already proved: a few milliseconds and megabytes at most.
+const EXPLAIN_STEPS: u64 = 20_000;
 
 /// Checks whether `history` is linearizable with respect to `model`, spending at most `budget`
 /// search steps in total (see [`DEFAULT_BUDGET`]).
@@ -48,23 +58,26 @@ pub fn check<M: Model>(
         search: Search<'a, M>,
     }
 
-    let mut parts: Vec<Part<M>> = model
-        .partition(history)
-        .into_iter()
-        .map(|partition| {
-            // Indices the model got wrong are ignored rather than trusted.
-            let mut indices = partition.ops;
-            indices.retain(|&i| i < history.len());
-            indices.sort_unstable();
-            indices.dedup();
-            let ops = indices.iter().map(|&i| &history[i]).collect();
-            Part {
+    let mut parts: Vec<Part<M>> = Vec::new();
+    for partition in model.partition(history) {
+        // Indices the model got wrong are ignored rather than trusted.
+        let mut indices = partition.ops;
+        indices.retain(|&i| i < history.len());
+        indices.sort_unstable();
+        indices.dedup();
+        let ops: Vec<_> = indices.iter().map(|&i| &history[i]).collect();
+        match model.decide(&ops) {
+            Some(Decision::Linearizable) => {}
+            Some(Decision::NotLinearizable(conflict)) => {
+                return proven_failure(model, history, partition.label, indices, conflict, budget)
+            }
+            None => parts.push(Part {
                 label: partition.label,
                 indices,
                 search: Search::new(model, ops),
-            }
-        })
-        .collect();
+            }),
+        }
+    }
 
     let mut steps = 0u64;
     while !parts.is_empty() {
@@ -103,6 +116,54 @@ pub fn check<M: Model>(
     Outcome::Linearizable { steps }
 }
 
+/// The outcome for a partition the model proved not linearizable: its reason, and the longest
+/// linearization prefix a short search finds (none if the search does not finish in time).
+fn proven_failure<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    label: String,
+    indices: Vec<usize>,
+    conflict: Conflict,
+    budget: u64,
+) -> Outcome {
+    let ops = indices.iter().map(|&i| &history[i]).collect();
+    let mut search = Search::new(model, ops);
+    let explanation = match search.run(EXPLAIN_STEPS.min(budget)) {
+        Some(Verdict::NotLinearizable(explanation)) => explanation,
+        // Unfinished (or, were the model wrong, linearizable): show no prefix.
+        _ => Explanation {
+            prefix: Vec::new(),
+            final_state: model.init(),
+            unplaced: Vec::new(),
+        },
+    };
+    let mut failure = failure(model, history, label, indices, explanation, search.steps());
+    failure.conflicting = conflict
+        .ops
+        .iter()
+        .filter(|&&local| local < failure.partition_ops.len())
+        .map(|&local| summarize(model, history, &failure.partition_ops, local))
+        .collect();
+    failure.reason = Some(conflict.reason);
+    Outcome::NotLinearizable(Box::new(failure))
+}
+
+/// An operation of a partition (by partition-local id) as an [`OpSummary`].
+fn summarize<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    indices: &[usize],
+    local: usize,
+) -> OpSummary {
+    let index = indices[local];
+    let op = &history[index];
+    OpSummary {
+        index,
+        client: op.client,
+        description: model.describe_operation(&op.input, op.output()),
+    }
+}
+
 /// Renders a partition's explanation (in partition-local ids) as a [`Failure`] (in history
 /// indices, with descriptions).
 fn failure<M: Model>(
@@ -113,15 +174,7 @@ fn failure<M: Model>(
     explanation: Explanation<M::State>,
     steps: u64,
 ) -> Failure {
-    let summary = |local: usize| {
-        let index = indices[local];
-        let op = &history[index];
-        OpSummary {
-            index,
-            client: op.client,
-            description: model.describe_operation(&op.input, op.output()),
-        }
-    };
+    let summary = |local: usize| summarize(model, history, &indices, local);
     Failure {
         partition,
         linearized: explanation
@@ -136,5 +189,7 @@ fn failure<M: Model>(
         unplaced: explanation.unplaced.iter().map(|&l| summary(l)).collect(),
         partition_ops: indices.clone(),
         steps,
+        reason: None,
+        conflicting: Vec::new(),
     }
 }

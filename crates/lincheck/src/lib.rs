@@ -33,7 +33,10 @@
 //! * [`Model::partition`] splits the history into independent parts (per key for [`KvModel`]),
 //!   which take turns at the search, a fixed quantum of steps each, so that a part that fails
 //!   quickly is found even behind a hard one ([`check`] in `check.rs`).
-//! * Each part's call and return events are sorted into a linked list (`entries.rs`) and
+//! * A model may decide a part outright ([`Model::decide`]): [`KvModel`] does when the written
+//!   values are unique, reading from each Get's value which writes it saw and in what order,
+//!   and checking that those orders fit together and with real time (`models/kv_order`).
+//! * Each remaining part's call and return events are sorted into a linked list (`entries.rs`) and
 //!   searched depth-first for a linearization, Wing & Gong style, with Lowe's memoization of
 //!   (linearized set, state) configurations (`search.rs`, `cache.rs`, `bitset.rs`).
 //! * A failure keeps the longest linearization prefix found and the operations that could not
@@ -58,7 +61,7 @@ mod search;
 pub use check::{check, DEFAULT_BUDGET};
 pub use history::{History, Operation, Reply};
 pub use html::{render_html, write_html};
-pub use model::{Model, Partition};
+pub use model::{Conflict, Decision, Model, Partition};
 pub use models::kv::{KvInput, KvModel, KvState};
 pub use models::register::{RegisterInput, RegisterModel, RegisterOutput};
 pub use outcome::{Failure, LinearizedOp, OpSummary, Outcome};

@@ -19,6 +19,24 @@ pub struct Partition {
     pub ops: Vec<usize>,
 }
 
+/// What a model settled about one partition without searching (see [`Model::decide`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The partition has a linearization.
+    Linearizable,
+    /// It has none, for the reason given.
+    NotLinearizable(Conflict),
+}
+
+/// Why a partition cannot be linearized, as found by [`Model::decide`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conflict {
+    /// The operations involved, as indices into the slice given to [`Model::decide`].
+    pub ops: Vec<usize>,
+    /// One line saying which operations conflict and why, with their times.
+    pub reason: String,
+}
+
 /// A sequential specification. See [`crate::KvModel`] and [`crate::RegisterModel`] for examples.
 pub trait Model {
     /// What a client asks for.
@@ -49,6 +67,15 @@ pub trait Model {
             label: "history".to_string(),
             ops: (0..history.len()).collect(),
         }]
+    }
+
+    /// Decides one partition (its operations, in history order) without the search, if the
+    /// model knows how; `None` leaves it to the search. An answer must be exact: the checker
+    /// trusts it as it would trust the search. The default knows nothing. [`crate::KvModel`]
+    /// decides histories whose written values are unique (see `models/kv_order`).
+    fn decide(&self, ops: &[&Operation<Self::Input, Self::Output>]) -> Option<Decision> {
+        let _ = ops;
+        None
     }
 
     /// A short human-readable form of an operation, e.g. `get("x") -> "1"`; `output` is `None`

@@ -44,6 +44,13 @@ pub struct Failure {
     pub unplaced: Vec<OpSummary>,
     /// Search steps spent in total, including earlier partitions.
     pub steps: u64,
+    /// When the model decided the partition from its values ([`crate::Model::decide`]): which
+    /// operations conflict and why, in one line. `None` when the search found the failure.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The operations `reason` names.
+    #[serde(default)]
+    pub conflicting: Vec<OpSummary>,
 }
 
 /// One operation of a linearization prefix.
@@ -135,6 +142,10 @@ impl fmt::Display for Outcome {
                     write!(f, ", ...")?;
                 }
                 write!(f, "); raise the budget")
+            }
+            Outcome::NotLinearizable(failure) if failure.reason.is_some() => {
+                let reason = failure.reason.as_deref().unwrap_or_default();
+                write!(f, "not linearizable: {}: {reason}", failure.partition)
             }
             Outcome::NotLinearizable(failure) => {
                 write!(

@@ -152,12 +152,21 @@ fn summary_is_one_line() {
 
 /// `n` clients append concurrently, then a read sees all appends in an order the search must
 /// discover: it needs many steps.
+///
+/// With unique values the key/value model would decide this from the read's value without any
+/// search, so one more client appends a value already written, late and without a reply: the
+/// values are no longer unique and the search has to do the work these tests are about.
 fn hard_history(n: usize) -> Vec<KvOp> {
     let mut history: Vec<KvOp> = (0..n)
         .map(|i| append(i, "x", &format!("<{i}>"), 0, 100))
         .collect();
     let all: String = (0..n).rev().map(|i| format!("<{i}>")).collect();
     history.push(get(n, "x", &all, 200, 300));
+    history.push(Operation::no_reply(
+        n + 1,
+        KvInput::append("x", "<0>"),
+        1_000,
+    ));
     history
 }
 

@@ -63,3 +63,65 @@ fn register_pages_are_self_contained_whatever_the_outcome() {
         }
     }
 }
+
+#[test]
+fn a_conflict_found_from_the_values_is_explained_on_the_page() {
+    // An append that returned before the get was called, missing from the get's value.
+    let history = vec![
+        lincheck::Operation::returned(
+            0,
+            lincheck::KvInput::append("k", "x 0 0 y"),
+            0,
+            String::new(),
+            10,
+        ),
+        lincheck::Operation::returned(
+            1,
+            lincheck::KvInput::append("k", "x 1 0 y"),
+            20,
+            String::new(),
+            30,
+        ),
+        lincheck::Operation::returned(
+            2,
+            lincheck::KvInput::get("k"),
+            40,
+            "x 0 0 y".to_string(),
+            50,
+        ),
+    ];
+    let outcome = check(&KvModel, &history, DEFAULT_BUDGET);
+    let failure = outcome.failure().expect("not linearizable");
+    let reason = failure.reason.as_deref().expect("decided from the values");
+    // The summary names both operations and the times that conflict.
+    let line = outcome.to_string();
+    assert!(line.contains(reason), "{line}");
+    assert!(reason.contains("append(\"k\", \"x 1 0 y\")"), "{reason}");
+    assert!(reason.contains("get(\"k\") -> \"x 0 0 y\""), "{reason}");
+    assert!(
+        reason.contains("t=30") && reason.contains("t=40"),
+        "{reason}"
+    );
+    let conflicting: Vec<usize> = failure.conflicting.iter().map(|op| op.index).collect();
+    assert!(
+        conflicting.contains(&1) && conflicting.contains(&2),
+        "{conflicting:?}"
+    );
+
+    let page = render_html(&KvModel, &history, &outcome);
+    assert_self_contained(&page);
+    assert!(page.contains("<h3>Why</h3>"));
+    let escaped = reason
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    assert!(page.contains(&escaped));
+    for named in [1, 2] {
+        let tag = format!("data-op=\"{named}\"><title>");
+        let at = page.find(&tag).expect("drawn");
+        let start = page[..at].rfind("<g class=\"").expect("a box");
+        assert!(page[start..at].contains("stuck"), "{}", &page[start..at]);
+    }
+}

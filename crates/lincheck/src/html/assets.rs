@@ -22,6 +22,7 @@ td, th { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }
 tr.stuck td { background: #ffebee; } tr.hl td { background: #fff3e0; }
 .legend span { display: inline-block; padding: 1px 8px; margin-right: 8px; border: 1px solid; }
 .note { color: #666; }
+.reason { font-family: monospace; background: #fdecea; padding: .6em; border-radius: 4px; }
 </style></head><body>
 "#;
 

@@ -5,6 +5,8 @@
 //! running off the right edge never returned). For the failing partition, the operations of the
 //! longest linearization prefix are green and numbered in linearization order, the table below
 //! lists them with the state after each, and the operations that could not come next are red.
+//! When the model proved the failure from the values ([`crate::Model::decide`]), its reason
+//! comes first, and the operations it names are red too.
 //!
 //! The page needs no network access: CSS, SVG and the small hover script are all inline. Time is
 //! drawn by *event order* (every distinct call or return time gets one column), which keeps
@@ -122,6 +124,8 @@ pub(crate) struct Marks {
     pub linearized: BTreeMap<usize, (usize, String)>,
     /// Operations that could not come next.
     pub unplaced: Vec<usize>,
+    /// Operations the failure's reason names.
+    pub conflicting: Vec<usize>,
 }
 
 impl Marks {
@@ -134,12 +138,35 @@ impl Marks {
                 .map(|(i, step)| (step.op.index, (i + 1, step.state_after.clone())))
                 .collect(),
             unplaced: failure.unplaced.iter().map(|op| op.index).collect(),
+            conflicting: failure.conflicting.iter().map(|op| op.index).collect(),
         }
     }
 }
 /// The tables under the failing partition's timeline.
 fn explanation(failure: &crate::Failure) -> String {
     let mut html = String::new();
+    if let Some(reason) = &failure.reason {
+        let _ = writeln!(
+            html,
+            "<h3>Why</h3>\n<p class=\"reason\">{}</p>\n\
+             <table><tr><th>client</th><th>operation named</th><th>history index</th></tr>",
+            escape(reason)
+        );
+        for op in &failure.conflicting {
+            let _ = writeln!(
+                html,
+                "<tr class=\"stuck\" data-op=\"{}\"><td>{}</td><td>{}</td><td>{}</td></tr>",
+                op.index,
+                op.client,
+                escape(&op.description),
+                op.index
+            );
+        }
+        html.push_str("</table>\n");
+        if failure.linearized.is_empty() && failure.unplaced.is_empty() {
+            return html;
+        }
+    }
     let _ = writeln!(
         html,
         "<h3>Longest linearization found: {} of {} operations</h3>\n\

@@ -114,11 +114,18 @@ pub(crate) fn timeline<M: Model>(
                 ),
                 None => ("op", description.clone(), None, String::new()),
             };
-            let class = if op.reply.is_none() {
-                format!("{class} open")
-            } else {
-                class.to_string()
-            };
+            let mut class = class.to_string();
+            let mut extra = extra;
+            // Operations named by the reason are red whatever else they are.
+            if marks.conflicting.contains(&index) {
+                if !class.contains("stuck") {
+                    class.push_str(" stuck");
+                }
+                extra.push_str("\nnamed in the conflict (see Why)");
+            }
+            if op.reply.is_none() {
+                class.push_str(" open");
+            }
             let x = GUTTER + start * COLUMN;
             let w = (end - start) * COLUMN - 4;
             let returned = op

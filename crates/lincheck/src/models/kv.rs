@@ -4,11 +4,14 @@
 //! per key, in sorted key order) and starts as the empty string; Get returns the current value
 //! ("" if the key was never written), Put replaces it, Append concatenates to it.
 //!
+//! When every written value is unique, a key is decided from what the values say, without
+//! search (`kv_order/`); otherwise, by the search.
+//!
 //! The state is a [`KvState`] rather than a plain `String` purely for speed and memory (see
 //! `kv_state.rs`).
 
 use crate::history::Operation;
-use crate::model::{Model, Partition};
+use crate::model::{Decision, Model, Partition};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -105,6 +108,12 @@ impl Model for KvModel {
                 ops,
             })
             .collect()
+    }
+
+    /// Decides a key from what its values say when every write's value is unique (see
+    /// `kv_order`), leaving other keys to the search.
+    fn decide(&self, ops: &[&Operation<KvInput, String>]) -> Option<Decision> {
+        super::kv_order::decide(ops)
     }
 
     fn describe_operation(&self, input: &KvInput, output: Option<&String>) -> String {
