@@ -79,6 +79,8 @@ struct NetState {
     reliable: bool,
     long_delays: bool,
     long_reordering: bool,
+    /// Each message's time on the wire, drawn uniformly from this range (ms, inclusive).
+    latency_ms: (u64, u64),
     closed: bool,
     // Only looked up by name, never iterated: order cannot leak into the run.
     ends: HashMap<Arc<str>, EndState>,
@@ -100,6 +102,7 @@ struct Switches {
     reliable: bool,
     long_delays: bool,
     long_reordering: bool,
+    latency_ms: (u64, u64),
 }
 
 impl Default for Network {
@@ -145,6 +148,17 @@ impl Network {
     /// Two replies in three are held back 200–2200 ms, so replies arrive out of order.
     pub fn set_long_reordering(&self, yes: bool) {
         self.inner.state.lock().unwrap().long_reordering = yes;
+    }
+
+    /// Every request and every reply spends `min..=max` on the wire (uniformly random, whole
+    /// milliseconds), on top of the unreliable network's delays. Off (zero) by default, as
+    /// in the course, where a reliable network delivers in no time; a test that loops on
+    /// operations back to back needs it on the paused clock, or its operations would take
+    /// no simulated time at all and the clock would never move.
+    pub fn set_latency(&self, min: Duration, max: Duration) {
+        assert!(min <= max, "latency range {min:?}..={max:?} is empty");
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.inner.state.lock().unwrap().latency_ms = (ms(min), ms(max));
     }
 
     /// A new client end, disabled and unconnected.
@@ -250,6 +264,7 @@ impl Network {
             reliable: state.reliable,
             long_delays: state.long_delays,
             long_reordering: state.long_reordering,
+            latency_ms: state.latency_ms,
         };
         let target = match state.ends.get(end) {
             Some(EndState {
@@ -285,6 +300,18 @@ impl Network {
                 .sim
                 .with_rng(|rng| rand::Rng::random_range(rng, 0..below)),
         )
+    }
+
+    /// One message's time on the wire under `switches`, if any.
+    async fn wire(&self, switches: &Switches) {
+        let (min, max) = switches.latency_ms;
+        if max > 0 {
+            let ms = self
+                .inner
+                .sim
+                .with_rng(|rng| rand::Rng::random_range(rng, min..=max));
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
     }
 
     /// The long-reordering hold-back: 200 + rand[0, rand[0, 2000]] ms, skewed low.
@@ -412,6 +439,7 @@ impl ClientEnd {
             }
         }
 
+        net.wire(&switches).await;
         // The handler runs in a task of its own: if this call gives up, it runs on regardless.
         let mut handler = sim::spawn(server.dispatch(method, request));
         let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
@@ -453,6 +481,7 @@ impl ClientEnd {
             self.record(Fate::ReplyDropped, &server_name, method, 0);
             return Err(RpcError::Lost);
         }
+        net.wire(&switches).await;
         if switches.long_reordering {
             if let Some(delay) = net.reorder_delay() {
                 tokio::time::sleep(delay).await;

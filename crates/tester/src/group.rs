@@ -116,13 +116,21 @@ impl<S: Clone> Group<S> {
     /// The largest saved Raft state in the group (the course's `LogSize`).
     pub fn max_raft_state_size(&self) -> usize {
         let st = self.state();
-        st.saved.iter().map(|p| p.raft_state_size()).max().unwrap_or(0)
+        st.saved
+            .iter()
+            .map(|p| p.raft_state_size())
+            .max()
+            .unwrap_or(0)
     }
 
     /// The largest saved snapshot in the group.
     pub fn max_snapshot_size(&self) -> usize {
         let st = self.state();
-        st.saved.iter().map(|p| p.snapshot_size()).max().unwrap_or(0)
+        st.saved
+            .iter()
+            .map(|p| p.snapshot_size())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Raft state plus snapshot bytes, summed over the group.

@@ -84,7 +84,10 @@ mod tests {
         assert_eq!(counts(&before, &[1, 2]), vec![5, 5]);
         let after = rebalance(&before, &[1, 2, 3]);
         let c = counts(&after, &[1, 2, 3]);
-        assert!(c.iter().max().unwrap() - c.iter().min().unwrap() <= 1, "{c:?}");
+        assert!(
+            c.iter().max().unwrap() - c.iter().min().unwrap() <= 1,
+            "{c:?}"
+        );
         assert_eq!(moves(&before, &after), 3);
         // Shards that stayed with 1 and 2 are ones they held.
         for s in 0..NSHARDS {

@@ -141,7 +141,8 @@ mod tests {
         assert_eq!(c.apply(&req(1, join(1))), Ok(None));
         assert_eq!(c.latest().shards, [1; NSHARDS]);
         c.apply(&req(2, join(2))).unwrap();
-        c.apply(&req(3, CtrlerOp::Move { shard: 0, gid: 2 })).unwrap();
+        c.apply(&req(3, CtrlerOp::Move { shard: 0, gid: 2 }))
+            .unwrap();
         assert_eq!(c.latest().shards[0], 2);
         c.apply(&req(4, CtrlerOp::Leave { gids: vec![1] })).unwrap();
         assert_eq!(c.latest().shards, [2; NSHARDS]);
@@ -160,8 +161,12 @@ mod tests {
         assert_eq!(c.latest().num, 1, "a retried join is applied once");
         assert!(c.apply(&req(2, join(1))).is_err(), "group 1 already joined");
         assert!(c.apply(&req(3, join(0))).is_err());
-        assert!(c.apply(&req(4, CtrlerOp::Move { shard: 10, gid: 1 })).is_err());
-        assert!(c.apply(&req(5, CtrlerOp::Move { shard: 1, gid: 9 })).is_err());
+        assert!(c
+            .apply(&req(4, CtrlerOp::Move { shard: 10, gid: 1 }))
+            .is_err());
+        assert!(c
+            .apply(&req(5, CtrlerOp::Move { shard: 1, gid: 9 }))
+            .is_err());
         assert!(c.apply(&req(6, CtrlerOp::Leave { gids: vec![9] })).is_err());
         assert_eq!(c.latest().num, 1, "refused requests change nothing");
     }

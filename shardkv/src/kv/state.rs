@@ -146,7 +146,11 @@ impl ShardState {
                 contents.dedup.record(request.client, request.seq);
             }
             Op::Append { key, value } => {
-                contents.data.entry(key.clone()).or_default().push_str(value);
+                contents
+                    .data
+                    .entry(key.clone())
+                    .or_default()
+                    .push_str(value);
                 contents.dedup.record(request.client, request.seq);
             }
         }

@@ -34,12 +34,18 @@ async fn check(groups: &[Gid], ck: &mut CtrlerClerk) {
     assert_eq!(have, want, "wrong groups in {c}");
     if !groups.is_empty() {
         for (shard, gid) in c.shards.iter().enumerate() {
-            assert!(want.contains(gid), "shard {shard} -> invalid group {gid} in {c}");
+            assert!(
+                want.contains(gid),
+                "shard {shard} -> invalid group {gid} in {c}"
+            );
         }
     }
     let counts: Vec<usize> = groups.iter().map(|g| c.shards_of(*g).len()).collect();
     if let (Some(max), Some(min)) = (counts.iter().max(), counts.iter().min()) {
-        assert!(max - min <= 1, "max {max} too much larger than min {min} in {c}");
+        assert!(
+            max - min <= 1,
+            "max {max} too much larger than min {min} in {c}"
+        );
     }
 }
 
@@ -133,8 +139,16 @@ fn basic_4a() {
             check(&[1, 2], &mut ck).await;
             cfa[2] = ck.query(-1).await;
             let cfx = ck.query(-1).await;
-            assert_eq!(cfx.groups[&1], servers(&["x", "y", "z"]), "wrong servers for gid 1");
-            assert_eq!(cfx.groups[&2], servers(&["a", "b", "c"]), "wrong servers for gid 2");
+            assert_eq!(
+                cfx.groups[&1],
+                servers(&["x", "y", "z"]),
+                "wrong servers for gid 1"
+            );
+            assert_eq!(
+                cfx.groups[&2],
+                servers(&["a", "b", "c"]),
+                "wrong servers for gid 2"
+            );
             ck.leave(vec![1]).await.unwrap();
             check(&[2], &mut ck).await;
             cfa[4] = ck.query(-1).await;
@@ -171,7 +185,10 @@ fn basic_4a() {
             let cf2 = ck.query(-1).await;
             for i in 0..NSHARDS {
                 let gid = if i < NSHARDS / 2 { 503 } else { 504 };
-                assert_eq!(cf2.shards[i], gid, "expected shard {i} on gid {gid}, got {cf2}");
+                assert_eq!(
+                    cf2.shards[i], gid,
+                    "expected shard {i} on gid {gid}, got {cf2}"
+                );
             }
             ck.leave(vec![503]).await.unwrap();
             ck.leave(vec![504]).await.unwrap();
@@ -186,7 +203,9 @@ fn basic_4a() {
                 .map(|&gid| {
                     let mut cka = cfg.make_client();
                     sim::spawn(async move {
-                        cka.join([(gid + 1000, random_server())].into()).await.unwrap();
+                        cka.join([(gid + 1000, random_server())].into())
+                            .await
+                            .unwrap();
                         cka.join([(gid, random_server())].into()).await.unwrap();
                         cka.leave(vec![gid + 1000]).await.unwrap();
                     })
@@ -245,14 +264,30 @@ fn multi_4a() {
             check(&[1, 2, 3], &mut ck).await;
             cfa[2] = ck.query(-1).await;
             let cfx = ck.query(-1).await;
-            assert_eq!(cfx.groups[&1], servers(&["x", "y", "z"]), "wrong servers for gid 1");
-            assert_eq!(cfx.groups[&2], servers(&["a", "b", "c"]), "wrong servers for gid 2");
-            assert_eq!(cfx.groups[&3], servers(&["j", "k", "l"]), "wrong servers for gid 3");
+            assert_eq!(
+                cfx.groups[&1],
+                servers(&["x", "y", "z"]),
+                "wrong servers for gid 1"
+            );
+            assert_eq!(
+                cfx.groups[&2],
+                servers(&["a", "b", "c"]),
+                "wrong servers for gid 2"
+            );
+            assert_eq!(
+                cfx.groups[&3],
+                servers(&["j", "k", "l"]),
+                "wrong servers for gid 3"
+            );
             ck.leave(vec![1, 3]).await.unwrap();
             check(&[2], &mut ck).await;
             cfa[3] = ck.query(-1).await;
             let cfx = ck.query(-1).await;
-            assert_eq!(cfx.groups[&2], servers(&["a", "b", "c"]), "wrong servers for gid 2");
+            assert_eq!(
+                cfx.groups[&2],
+                servers(&["a", "b", "c"]),
+                "wrong servers for gid 2"
+            );
             ck.leave(vec![2]).await.unwrap();
         })
         .await;

@@ -53,7 +53,11 @@ fn rebalancer_is_balanced_minimal_and_deterministic_4a() {
                 },
                 _ => continue,
             };
-            let request = Request { client: 1, seq, op: op.clone() };
+            let request = Request {
+                client: 1,
+                seq,
+                op: op.clone(),
+            };
             configs
                 .apply(&request)
                 .unwrap_or_else(|e| panic!("seed {seed}: {op:?} refused: {e}"));
@@ -62,7 +66,10 @@ fn rebalancer_is_balanced_minimal_and_deterministic_4a() {
             if let CtrlerOp::Move { shard, gid } = op {
                 let mut expected = before.shards;
                 expected[shard] = gid;
-                assert_eq!(after.shards, expected, "seed {seed}: a move moves one shard");
+                assert_eq!(
+                    after.shards, expected,
+                    "seed {seed}: a move moves one shard"
+                );
                 continue;
             }
             let gids: Vec<Gid> = after.groups.keys().copied().collect();
