@@ -2,6 +2,9 @@
 //! moves applied to the controller's state machine. Every configuration a join or leave
 //! makes must be balanced, put every shard on a present group, move exactly the unavoidable
 //! number of shards, and not depend on the order groups are listed in.
+//!
+//! The sequences come from the run's seed (`LAB_SEED`, or a fresh one, printed), so every
+//! grader run tries new ones and a failure replays.
 
 use std::collections::BTreeMap;
 
@@ -16,13 +19,15 @@ use shardkv::{Gid, NSHARDS};
 use crate::ctrler::least_moves;
 
 /// Sequences tried, and operations in each.
-const SEQUENCES: u64 = 1000;
+const SEQUENCES: u64 = 200;
 const OPS: usize = 40;
 
 #[test]
 fn rebalancer_is_balanced_minimal_and_deterministic_4a() {
+    let base = harness::seed::from_env();
+    println!("seed={base}");
     let mut checked = 0;
-    for seed in 0..SEQUENCES {
+    for seed in (0..SEQUENCES).map(|k| base.wrapping_add(k)) {
         let mut rng = SmallRng::seed_from_u64(seed);
         let mut configs = Configs::default();
         let mut next_gid: Gid = 1;
@@ -100,4 +105,5 @@ fn rebalancer_is_balanced_minimal_and_deterministic_4a() {
         }
     }
     println!("  info: {checked} rebalanced configurations checked over {SEQUENCES} sequences");
+    println!("  ... Passed");
 }
