@@ -5,7 +5,7 @@
 //! Events with no peer (the tester, the network, the harness) get a column of their own on the
 //! right. Long lines wrap inside their column. Colour only when writing to a terminal.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
@@ -46,6 +46,13 @@ pub fn run(args: &LogsArgs) -> Result<(), String> {
     for warning in &trace.warnings {
         eprintln!("logs: {}: {warning} (skipped)", args.file.display());
     }
+    // Lab 4: the replica group of each node, named by `group` events (`g100 1000`).
+    let groups: BTreeMap<i64, String> = trace
+        .events
+        .iter()
+        .filter(|e| e.topic == "group")
+        .filter_map(|e| Some((e.node?, e.field("group")?)))
+        .collect();
     let events: Vec<&TraceEvent> = trace.events.iter().filter(|e| selected(args, e)).collect();
     let peers: BTreeSet<i64> = events.iter().filter_map(|e| e.node).collect();
     let has_other = events.iter().any(|e| e.node.is_none());
@@ -69,7 +76,12 @@ pub fn run(args: &LogsArgs) -> Result<(), String> {
     let result = (|| -> io::Result<()> {
         let mut header = format!("{:>w$}", "time ", w = TIME_WIDTH);
         for column in &columns {
-            let name = column.map_or("tester/net".to_string(), |p| format!("peer {p}"));
+            let name = match column.map(|p| (p, groups.get(&p))) {
+                None => "tester/net".to_string(),
+                Some((p, Some(g))) if g.parse::<u64>().is_ok() => format!("g{g} {p}"),
+                Some((p, Some(g))) => format!("{g} {p}"),
+                Some((p, None)) => format!("peer {p}"),
+            };
             header.push_str(&pad(&name, column_width));
         }
         writeln!(out, "{}", header.trim_end())?;
@@ -193,6 +205,8 @@ pub fn topic_style(topic: &str) -> Style {
         "drop-request" | "drop-reply" | "unreachable" | "server-gone" => style.red().dim(),
         "crash" | "restart" | "disconnect" | "connect" => style.red().bold(),
         "client" | "request" | "reply" => style.white().bold(),
+        "config" | "group" => style.green(),
+        "shard" | "poll" => style.yellow().dim(),
         "failure" => style.red().bold().reverse(),
         _ => style,
     }

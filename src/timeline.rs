@@ -10,7 +10,10 @@
 //! What it reads (see the harness's `trace` module): events with `role` and `term` fields
 //! (a peer's role from then on); topics `crash`, `restart`, `disconnect`, `connect` (with
 //! `node`); `client` events with `client`, `id`, `phase` = call or return, and `op`; `apply`
-//! events with `index` and `command`; and `failure`.
+//! events with `index` and `command`; and `failure`. For Lab 4: `group` events name the
+//! replica group a node belongs to (its lane is labelled with it, lanes sort by group, and
+//! logs are compared within a group only), and `config` events with `config` mark the
+//! configuration number a server moved to.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,6 +40,10 @@ struct Timeline {
 #[derive(Serialize, Default)]
 struct Lane {
     node: i64,
+    /// The replica group, for Lab 4's servers ("" elsewhere).
+    group: String,
+    /// (t, configuration number, line) each time the server moved to a configuration.
+    configs: Vec<(f64, String, usize)>,
     roles: Vec<RoleSpan>,
     down: Vec<Span>,
     cut: Vec<Span>,
@@ -109,7 +116,13 @@ fn build(title: &str, events: &[TraceEvent]) -> Timeline {
     let mut open_cut: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
     let mut clients: BTreeMap<String, ClientLane> = BTreeMap::new();
     let mut open_ops: BTreeMap<(String, String), (f64, String, usize)> = BTreeMap::new();
-    let mut applied: BTreeMap<String, Vec<(i64, String, usize, f64)>> = BTreeMap::new();
+    // By (group, index): different groups' logs have nothing to agree on.
+    let mut applied: BTreeMap<(String, String), Vec<(i64, String, usize, f64)>> = BTreeMap::new();
+    let groups: BTreeMap<i64, String> = events
+        .iter()
+        .filter(|e| e.topic == "group")
+        .filter_map(|e| Some((e.node?, e.field("group")?)))
+        .collect();
     let mut timeline = Timeline {
         title: title.to_string(),
         end,
@@ -168,6 +181,7 @@ fn build(title: &str, events: &[TraceEvent]) -> Timeline {
         let Some(node) = event.node else { continue };
         let lane = lanes.entry(node).or_insert_with(|| Lane {
             node,
+            group: groups.get(&node).cloned().unwrap_or_default(),
             ..Lane::default()
         });
         if let Some(role) = event.field("role") {
@@ -217,9 +231,14 @@ fn build(title: &str, events: &[TraceEvent]) -> Timeline {
                 if let (Some(index), Some(command)) = (event.field("index"), event.field("command"))
                 {
                     applied
-                        .entry(index)
+                        .entry((lane.group.clone(), index))
                         .or_default()
                         .push((node, command, event.line, event.t));
+                }
+            }
+            "config" => {
+                if let Some(num) = event.field("config") {
+                    lane.configs.push((event.t, num, event.line));
                 }
             }
             _ => {}
@@ -253,6 +272,11 @@ fn build(title: &str, events: &[TraceEvent]) -> Timeline {
     }
     timeline.divergence = first_divergence(applied);
     timeline.lanes = lanes.into_values().collect();
+    // Lanes of one group together (nodes already sort within a group).
+    timeline.lanes.sort_by(|a, b| {
+        let key = |l: &Lane| (l.group.parse::<u64>().ok(), l.group.clone(), l.node);
+        key(a).cmp(&key(b))
+    });
     timeline.clients = clients.into_values().collect();
     timeline
 }
@@ -266,12 +290,13 @@ fn close_role(lane: &mut Lane, t: f64) {
     }
 }
 
-/// The earliest moment two peers applied different commands at the same index.
+/// The earliest moment two peers of one group applied different commands at the same index.
 fn first_divergence(
-    applied: BTreeMap<String, Vec<(i64, String, usize, f64)>>,
+    applied: BTreeMap<(String, String), Vec<(i64, String, usize, f64)>>,
 ) -> Option<Divergence> {
     applied
         .into_iter()
+        .map(|((_, index), by_node)| (index, by_node))
         .filter(|(_, by_node)| by_node.iter().any(|(_, c, _, _)| *c != by_node[0].1))
         .map(|(index, by_node)| {
             // The moment the disagreement existed: the second distinct command's apply.
@@ -347,6 +372,39 @@ mod tests {
             .unwrap()
             .text
             .contains("999 != server=1 102"));
+    }
+
+    #[test]
+    fn groups_sort_lanes_separate_logs_and_carry_configurations() {
+        let events = parse(concat!(
+            r#"{"t":0.0,"node":1010,"topic":"group","group":"101"}"#,
+            "\n",
+            r#"{"t":0.0,"node":1000,"topic":"group","group":"100"}"#,
+            "\n",
+            r#"{"t":0.0,"node":0,"topic":"group","group":"ctrler"}"#,
+            "\n",
+            r#"{"t":0.5,"node":1010,"topic":"apply","index":1,"command":"put(a,1)"}"#,
+            "\n",
+            r#"{"t":0.6,"node":1000,"topic":"apply","index":1,"command":"put(b,2)"}"#,
+            "\n",
+            r#"{"t":0.7,"node":1000,"topic":"config","config":3}"#,
+            "\n",
+            r#"{"t":0.8,"node":0,"topic":"apply","index":1,"command":"join(100)"}"#,
+            "\n"
+        ))
+        .events;
+        let timeline = build("t", &events);
+        let order: Vec<(i64, &str)> = timeline
+            .lanes
+            .iter()
+            .map(|l| (l.node, l.group.as_str()))
+            .collect();
+        assert_eq!(order, vec![(0, "ctrler"), (1000, "100"), (1010, "101")]);
+        assert!(
+            timeline.divergence.is_none(),
+            "index 1 of two different groups is not a divergence"
+        );
+        assert_eq!(timeline.lanes[1].configs[0].1, "3");
     }
 
     #[test]

@@ -35,6 +35,18 @@ impl Raft {
         persister: Arc<Persister>,
         apply_tx: mpsc::UnboundedSender<ApplyMsg>,
     ) -> Result<Raft, PersistError> {
+        Raft::with_trace_node(peers, me, persister, apply_tx, me as i64)
+    }
+
+    /// [`Raft::new`], with the peer called `node` in traces (where several groups' peers
+    /// share the numbers 0, 1, 2).
+    pub fn with_trace_node(
+        peers: Vec<ClientEnd>,
+        me: usize,
+        persister: Arc<Persister>,
+        apply_tx: mpsc::UnboundedSender<ApplyMsg>,
+        node: i64,
+    ) -> Result<Raft, PersistError> {
         let state = storage::decode_state(&persister.read_raft_state())?;
         if let Some(vote) = state.voted_for {
             if vote >= peers.len() {
@@ -44,7 +56,8 @@ impl Raft {
                 )));
             }
         }
-        let core = Core::new(me, peers.len(), state, persister.read_snapshot());
+        let mut core = Core::new(me, peers.len(), state, persister.read_snapshot());
+        core.set_trace_node(node);
         let clients = peers.into_iter().map(raft_rpc::Client::new).collect();
         let (driver, shared) = Driver::new(core, clients, persister, apply_tx);
         sim::spawn(driver.run());

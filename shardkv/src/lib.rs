@@ -11,6 +11,6 @@ pub mod config;
 pub mod ctrler;
 pub mod kv;
 
-pub use config::{key2shard, Config, Gid, NSHARDS};
+pub use config::{key2shard, trace_node, Config, Gid, NSHARDS};
 pub use ctrler::{CtrlerClerk, ShardCtrler};
 pub use kv::{Clerk, ShardKv};

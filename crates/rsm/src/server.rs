@@ -77,7 +77,8 @@ impl std::error::Error for StartError {}
 
 /// One replica: a state machine kept in step with its peers' by a Raft peer.
 pub struct Rsm<S: StateMachine> {
-    me: usize,
+    /// This replica's `node` in traces.
+    node: i64,
     rf: Raft,
     persister: Arc<Persister>,
     /// Snapshot when Raft's saved state grows past this many bytes; `None`: never.
@@ -108,14 +109,28 @@ impl<S: StateMachine> Rsm<S> {
         me: usize,
         persister: Arc<Persister>,
         maxraftstate: i64,
+        machine: S,
+    ) -> Result<Arc<Rsm<S>>, StartError> {
+        Rsm::start_traced(servers, me, persister, maxraftstate, machine, me as i64)
+    }
+
+    /// [`Rsm::start`], with the replica and its Raft peer called `node` in traces (where
+    /// several groups' replicas share the numbers 0, 1, 2).
+    pub fn start_traced(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Arc<Persister>,
+        maxraftstate: i64,
         mut machine: S,
+        node: i64,
     ) -> Result<Arc<Rsm<S>>, StartError> {
         let applied_index =
             restore(&mut machine, &persister.read_snapshot()).map_err(StartError::Snapshot)?;
         let (apply_tx, apply_rx) = mpsc::unbounded_channel();
-        let rf = Raft::new(servers, me, persister.clone(), apply_tx).map_err(StartError::Raft)?;
+        let rf = Raft::with_trace_node(servers, me, persister.clone(), apply_tx, node)
+            .map_err(StartError::Raft)?;
         let rsm = Arc::new(Rsm {
-            me,
+            node,
             rf,
             persister,
             maxraftstate: usize::try_from(maxraftstate).ok(),
@@ -229,7 +244,7 @@ impl<S: StateMachine> Rsm<S> {
                     } => self.apply_command(&mut inner, index, term, &command),
                     ApplyMsg::Snapshot { index, data, .. } => {
                         if let Err(error) = self.install_snapshot(&mut inner, index, &data) {
-                            tracing::error!(node = self.me, topic = "snapshot", "{error}");
+                            tracing::error!(node = self.node, topic = "snapshot", "{error}");
                             // Carrying on would serve a state that skipped the snapshot's
                             // entries: stop this replica instead (the others carry on).
                             drop(inner);
@@ -253,7 +268,7 @@ impl<S: StateMachine> Rsm<S> {
             Err(error) => {
                 // Every replica skips the same entry, so they stay identical.
                 tracing::error!(
-                    node = self.me,
+                    node = self.node,
                     topic = "apply",
                     index,
                     "skipping an undecodable command: {error}"
@@ -265,7 +280,7 @@ impl<S: StateMachine> Rsm<S> {
             }
         };
         let output = inner.machine.apply(&command);
-        tracing::debug!(node = self.me, topic = "apply", index, command = %command);
+        tracing::debug!(node = self.node, topic = "apply", index, command = %command);
         inner.waiters.applied(index, term, || Ok(output));
     }
 
@@ -280,7 +295,7 @@ impl<S: StateMachine> Rsm<S> {
         }
         restore(&mut inner.machine, data)?;
         tracing::debug!(
-            node = self.me,
+            node = self.node,
             topic = "snapshot",
             index,
             "installed a snapshot"
@@ -305,7 +320,7 @@ impl<S: StateMachine> Rsm<S> {
         }
         inner.snapshot_index = index;
         tracing::debug!(
-            node = self.me,
+            node = self.node,
             topic = "snapshot",
             index,
             "taking a snapshot"

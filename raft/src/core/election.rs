@@ -23,7 +23,7 @@ impl Core {
         self.role = Role::Candidate { votes };
         self.ready.reset_election_timer = Some(ElectionTimer::Elect);
         tracing::debug!(
-            node = self.me,
+            node = self.node,
             term = self.term,
             role = "candidate",
             topic = "timer",
@@ -61,7 +61,7 @@ impl Core {
             // Granting a vote defers this peer's own candidacy (Figure 2, "Followers").
             self.ready.reset_election_timer = Some(ElectionTimer::Elect);
             tracing::debug!(
-                node = self.me,
+                node = self.node,
                 term = self.term,
                 topic = "vote",
                 "granted vote to {}",
@@ -69,7 +69,7 @@ impl Core {
             );
         } else {
             tracing::debug!(
-                node = self.me,
+                node = self.node,
                 term = self.term,
                 topic = "vote",
                 "denied vote to {} (its term {}, log up to date: {up_to_date}, voted for {:?})",
@@ -116,7 +116,7 @@ impl Core {
                 .collect(),
         };
         tracing::debug!(
-            node = self.me,
+            node = self.node,
             term = self.term,
             role = "leader",
             topic = "leader",

@@ -40,6 +40,9 @@ pub use progress::Progress;
 /// One peer's Raft state machine.
 pub struct Core {
     me: usize,
+    /// The peer's `node` in traces: `me` unless the service names it otherwise (a shardkv
+    /// server, whose group's peers are 0, 1, 2 like every other group's).
+    node: i64,
     peers: usize,
     // Persistent state (Figure 2), saved before anything that depends on it leaves the peer.
     term: u64,
@@ -176,6 +179,7 @@ impl Core {
         let snapshot_index = state.log.snapshot_index();
         Core {
             me,
+            node: me as i64,
             peers,
             term: state.term,
             voted_for: state.voted_for,
@@ -196,6 +200,11 @@ impl Core {
 
     pub fn me(&self) -> usize {
         self.me
+    }
+
+    /// Names the peer `node` in traces.
+    pub fn set_trace_node(&mut self, node: i64) {
+        self.node = node;
     }
 
     pub fn term(&self) -> u64 {
@@ -260,7 +269,7 @@ impl Core {
                 snapshot: self.snapshot_dirty.then(|| self.snapshot.clone()),
             };
             tracing::debug!(
-                node = self.me,
+                node = self.node,
                 term = self.term,
                 topic = "persist",
                 "saving {} bytes of state{}",
@@ -295,7 +304,7 @@ impl Core {
         if newer || !was_follower {
             // `role` marks a change of role or term, for the timeline page.
             tracing::debug!(
-                node = self.me,
+                node = self.node,
                 term = self.term,
                 role = "follower",
                 topic = "leader",
@@ -330,7 +339,7 @@ impl Core {
         }
         self.last_applied = self.commit_index;
         tracing::debug!(
-            node = self.me,
+            node = self.node,
             term = self.term,
             topic = "apply",
             "applied {from}..={}",

@@ -50,7 +50,7 @@ impl Core {
     pub fn heartbeat(&mut self) {
         if !self.check_quorum() {
             tracing::debug!(
-                node = self.me,
+                node = self.node,
                 term = self.term,
                 topic = "leader",
                 "no majority answered in {QUORUM_TICKS} ticks: stepping down"
@@ -228,7 +228,7 @@ impl Core {
                         self.commit_index
                     );
                     tracing::debug!(
-                        node = self.me,
+                        node = self.node,
                         term = self.term,
                         topic = "append",
                         "conflict at {index}: truncated the log from there"
@@ -243,7 +243,7 @@ impl Core {
             }
             self.state_dirty = true;
             tracing::debug!(
-                node = self.me,
+                node = self.node,
                 term = self.term,
                 topic = "append",
                 "appended {index}..={last_new}"
@@ -256,7 +256,7 @@ impl Core {
             if commit > self.commit_index {
                 self.commit_index = commit;
                 tracing::debug!(
-                    node = self.me,
+                    node = self.node,
                     term = self.term,
                     topic = "commit",
                     "commit index advanced to {commit}"
@@ -281,7 +281,7 @@ impl Core {
 
     fn reject(&mut self, prev: u64, conflict: Conflict) -> AppendEntriesReply {
         tracing::debug!(
-            node = self.me,
+            node = self.node,
             term = self.term,
             topic = "append",
             "rejected entries after {prev}: conflict term {:?} from index {}",
@@ -365,7 +365,7 @@ impl Core {
         }
         self.commit_index = majority;
         tracing::debug!(
-            node = self.me,
+            node = self.node,
             term = self.term,
             topic = "commit",
             "commit index advanced to {majority}"

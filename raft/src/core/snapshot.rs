@@ -16,7 +16,7 @@ impl Core {
     pub fn snapshot(&mut self, index: u64, data: Vec<u8>) {
         if index <= self.log.snapshot_index() || index > self.last_applied {
             tracing::debug!(
-                node = self.me,
+                node = self.node,
                 term = self.term,
                 topic = "snapshot",
                 "ignored a snapshot at {index} (snapshot at {}, applied {})",
@@ -30,7 +30,7 @@ impl Core {
         self.state_dirty = true;
         self.snapshot_dirty = true;
         tracing::debug!(
-            node = self.me,
+            node = self.node,
             term = self.term,
             topic = "snapshot",
             "took a snapshot through {index}; log holds {} entries",
@@ -49,7 +49,7 @@ impl Core {
             data: self.snapshot.clone(),
         };
         tracing::debug!(
-            node = self.me,
+            node = self.node,
             term = self.term,
             topic = "snapshot",
             "sending snapshot through {} to {peer}",
@@ -88,7 +88,7 @@ impl Core {
             data: args.data,
         });
         tracing::debug!(
-            node = self.me,
+            node = self.node,
             term = self.term,
             topic = "snapshot",
             "installed the leader's snapshot through {index}; log holds {} entries",

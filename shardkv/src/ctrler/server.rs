@@ -25,6 +25,13 @@ impl ShardCtrler {
         me: usize,
         persister: Arc<Persister>,
     ) -> Result<Arc<ShardCtrler>, StartError> {
+        // Names the lane's group for the log view and the timeline page.
+        tracing::debug!(
+            node = me,
+            topic = "group",
+            group = "ctrler",
+            "controller {me}"
+        );
         let rsm = Rsm::start(servers, me, persister, -1, Configs::default())?;
         Ok(Arc::new(ShardCtrler { rsm }))
     }

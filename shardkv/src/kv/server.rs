@@ -27,7 +27,7 @@ use super::rpc::{
     FetchError, FetchReply,
 };
 use super::state::{ShardState, Status};
-use crate::config::{Config, Gid};
+use crate::config::{trace_node, Config, Gid};
 use crate::ctrler::CtrlerClerk;
 
 /// How often a leader asks the controller for a newer configuration (the handout suggests
@@ -43,7 +43,8 @@ pub type MakeEnd = Arc<dyn Fn(&str) -> ClientEnd + Send + Sync>;
 /// One shardkv server.
 pub struct ShardKv {
     gid: Gid,
-    me: usize,
+    /// This server's `node` in traces.
+    node: i64,
     rsm: Arc<Rsm<ShardState>>,
     make_end: MakeEnd,
     /// Ends to other groups' servers, made once per name.
@@ -65,10 +66,19 @@ impl ShardKv {
         ctrlers: Vec<ClientEnd>,
         make_end: MakeEnd,
     ) -> Result<Arc<ShardKv>, StartError> {
-        let rsm = Rsm::start(servers, me, persister, maxraftstate, ShardState::new(gid))?;
+        let node = trace_node(gid, me);
+        // Names the lane's group for the log view and the timeline page.
+        tracing::debug!(
+            node,
+            topic = "group",
+            group = gid,
+            "server {me} of group {gid}"
+        );
+        let machine = ShardState::new(gid, node);
+        let rsm = Rsm::start_traced(servers, me, persister, maxraftstate, machine, node)?;
         let kv = Arc::new(ShardKv {
             gid,
-            me,
+            node,
             rsm,
             make_end,
             ends: Mutex::new(BTreeMap::new()),
@@ -118,12 +128,7 @@ impl ShardKv {
                 // One round of the controllers: a killed server must not loop forever here.
                 if let Some(config) = ctrler.try_query(num as i64).await {
                     if config.num == num {
-                        tracing::debug!(
-                            node = self.me,
-                            gid = self.gid,
-                            topic = "config",
-                            "proposing {config}"
-                        );
+                        tracing::debug!(node = self.node, topic = "poll", "proposing {config}");
                         if self.rsm.submit(Command::Reconfigure(config)).await.is_ok() {
                             continue; // there may be more: ask again at once
                         }
@@ -182,8 +187,7 @@ impl ShardKv {
             };
             let bytes: usize = data.values().map(|d| d.size()).sum();
             tracing::debug!(
-                node = self.me,
-                gid = self.gid,
+                node = self.node,
                 topic = "shard",
                 from,
                 shards = ?args.shards,
@@ -208,7 +212,7 @@ impl ShardKv {
             }
             if let Ok(Ok(())) = self.end(name).delete_shards(&args).await {
                 tracing::debug!(
-                    node = self.me,
+                    node = self.node,
                     gid = self.gid,
                     topic = "shard",
                     from,

@@ -56,6 +56,9 @@ pub struct Shard {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardState {
     gid: Gid,
+    /// This replica's `node` in traces; not replicated (every replica has its own).
+    #[serde(skip)]
+    node: i64,
     /// The configuration the group is in.
     config: Config,
     /// The one before it: where shards we are pulling come from.
@@ -65,13 +68,14 @@ pub struct ShardState {
 
 impl ShardState {
     /// Group `gid`'s state before it has seen any configuration.
-    pub fn new(gid: Gid) -> ShardState {
+    pub fn new(gid: Gid, node: i64) -> ShardState {
         let absent = Shard {
             status: Status::Absent,
             contents: ShardData::default(),
         };
         ShardState {
             gid,
+            node,
             config: Config::default(),
             prev: Config::default(),
             shards: vec![absent; NSHARDS],
@@ -181,6 +185,12 @@ impl ShardState {
             }
         }
         self.prev = std::mem::replace(&mut self.config, next.clone());
+        tracing::debug!(
+            node = self.node,
+            topic = "config",
+            config = next.num,
+            "now in {next}"
+        );
     }
 
     fn insert(&mut self, config_num: u64, shards: &BTreeMap<usize, ShardData>) {
@@ -192,6 +202,13 @@ impl ShardState {
                 if s.status == Status::Pulling {
                     s.contents = contents.clone();
                     s.status = Status::Cleaning;
+                    tracing::debug!(
+                        node = self.node,
+                        topic = "shard",
+                        shard,
+                        bytes = contents.size(),
+                        "installed shard {shard} of c{config_num}"
+                    );
                 }
             }
         }
@@ -210,6 +227,12 @@ impl ShardState {
                             status: Status::Absent,
                             contents: ShardData::default(),
                         };
+                        tracing::debug!(
+                            node = self.node,
+                            topic = "shard",
+                            shard,
+                            "dropped shard {shard} of c{config_num}: its new owner has it"
+                        );
                     }
                 }
             }
@@ -280,7 +303,10 @@ impl rsm::StateMachine for ShardState {
                 state.gid, self.gid
             )));
         }
-        *self = state;
+        *self = ShardState {
+            node: self.node,
+            ..state
+        };
         Ok(())
     }
 }

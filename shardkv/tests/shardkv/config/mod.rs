@@ -117,7 +117,7 @@ impl Config {
             .map(|gi| {
                 let gid = 100 + gi as Gid;
                 let names = (0..NSERVERS).map(|i| server_name(gid, i)).collect();
-                let nodes = (0..NSERVERS).map(|i| trace_node(gid, i)).collect();
+                let nodes = (0..NSERVERS).map(|i| shardkv::trace_node(gid, i)).collect();
                 ReplicaGroup {
                     gid,
                     servers: Group::new(&net, names, nodes),
@@ -346,12 +346,6 @@ impl Config {
 /// Server i of group `gid`'s name on the network.
 pub fn server_name(gid: Gid, i: usize) -> String {
     format!("server-{gid}-{i}")
-}
-
-/// Server i of group `gid`'s trace node: 1000, 1001, … for group 100, so groups' servers
-/// stay apart in the log view and timeline (controllers are 0..2).
-pub fn trace_node(gid: Gid, i: usize) -> i64 {
-    gid as i64 * 10 + i as i64
 }
 
 /// Fresh ends from `owner` to every controller, connected and enabled, in random order:
