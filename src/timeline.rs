@@ -95,6 +95,9 @@ struct Divergence {
     applied: Vec<(i64, String, usize)>,
 }
 
+/// What each peer applied, by (group, index): (node, command, line, t).
+type Applied = BTreeMap<(String, String), Vec<(i64, String, usize, f64)>>;
+
 /// Builds the page for a trace.
 pub fn render(title: &str, events: &[TraceEvent]) -> String {
     let timeline = build(title, events);
@@ -117,7 +120,7 @@ fn build(title: &str, events: &[TraceEvent]) -> Timeline {
     let mut clients: BTreeMap<String, ClientLane> = BTreeMap::new();
     let mut open_ops: BTreeMap<(String, String), (f64, String, usize)> = BTreeMap::new();
     // By (group, index): different groups' logs have nothing to agree on.
-    let mut applied: BTreeMap<(String, String), Vec<(i64, String, usize, f64)>> = BTreeMap::new();
+    let mut applied: Applied = BTreeMap::new();
     let groups: BTreeMap<i64, String> = events
         .iter()
         .filter(|e| e.topic == "group")
@@ -291,9 +294,7 @@ fn close_role(lane: &mut Lane, t: f64) {
 }
 
 /// The earliest moment two peers of one group applied different commands at the same index.
-fn first_divergence(
-    applied: BTreeMap<(String, String), Vec<(i64, String, usize, f64)>>,
-) -> Option<Divergence> {
+fn first_divergence(applied: Applied) -> Option<Divergence> {
     applied
         .into_iter()
         .map(|((_, index), by_node)| (index, by_node))

@@ -261,3 +261,18 @@ impl shardkv_rpc::Handler for ShardKv {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undecodable_saved_state_is_an_error_not_a_panic() {
+        let make_end: MakeEnd =
+            Arc::new(|_| unreachable!("no end is made before the state decodes"));
+        let garbage = Arc::new(Persister::new());
+        garbage.save(Vec::new(), vec![1, 0, 0, 0, 0, 0, 0, 0, 5, 0xff, 0xff]);
+        let outcome = ShardKv::start(Vec::new(), 0, garbage, 100, 100, Vec::new(), make_end);
+        assert!(matches!(outcome, Err(StartError::Snapshot(_))));
+    }
+}

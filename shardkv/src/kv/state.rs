@@ -310,3 +310,150 @@ impl rsm::StateMachine for ShardState {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsm::StateMachine;
+
+    fn config(num: u64, shards: [Gid; NSHARDS]) -> Config {
+        let mut groups = BTreeMap::new();
+        for &gid in shards.iter().filter(|&&g| g != 0) {
+            groups.insert(gid, vec![format!("server-{gid}-0")]);
+        }
+        Config {
+            num,
+            shards,
+            groups,
+        }
+    }
+
+    fn client(seq: u64, op: Op) -> Command {
+        Command::Client(ClientRequest { client: 7, seq, op })
+    }
+
+    fn append(key: &str, value: &str) -> Op {
+        Op::Append {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    fn get(key: &str) -> Op {
+        Op::Get { key: key.into() }
+    }
+
+    #[test]
+    fn a_shard_moves_with_its_data_and_duplicate_table_then_is_dropped() {
+        let (mut a, mut b) = (ShardState::new(1, 10), ShardState::new(2, 20));
+        let c1 = config(1, [1; NSHARDS]);
+        let _ = a.apply(&Command::Reconfigure(c1.clone()));
+        let _ = b.apply(&Command::Reconfigure(c1));
+        assert!(a.settled() && a.status(0) == Status::Serving);
+        // Key "0" is in shard 8.
+        assert_eq!(a.apply(&client(1, append("0", "x"))), Ok(String::new()));
+        assert_eq!(b.apply(&client(2, get("0"))), Err(Refusal::WrongGroup));
+
+        // Shard 8 moves from group 1 to group 2.
+        let mut shards = [1; NSHARDS];
+        shards[8] = 2;
+        let c2 = config(2, shards);
+        let _ = a.apply(&Command::Reconfigure(c2.clone()));
+        let _ = b.apply(&Command::Reconfigure(c2));
+        assert_eq!(a.status(8), Status::Offering);
+        assert_eq!(b.status(8), Status::Pulling);
+        assert!(!a.settled() && !b.settled());
+        assert_eq!(a.apply(&client(2, get("0"))), Err(Refusal::WrongGroup));
+        assert_eq!(
+            b.apply(&client(2, get("0"))),
+            Err(Refusal::WrongGroup),
+            "no data yet"
+        );
+        assert_eq!(b.by_previous_owner(Status::Pulling), [(1, vec![8])].into());
+
+        assert!(
+            a.offer(3, &[8]).is_none(),
+            "a configuration from the future"
+        );
+        assert!(a.offer(2, &[7]).is_none(), "a shard it does not offer");
+        let pulled = a.offer(2, &[8]).expect("offered");
+        let _ = b.apply(&Command::InsertShards {
+            config_num: 2,
+            shards: pulled,
+        });
+        assert_eq!(b.status(8), Status::Cleaning);
+        assert_eq!(b.apply(&client(3, get("0"))), Ok("x".into()));
+        // The write applied by group 1 is still a duplicate in group 2.
+        let _ = b.apply(&client(1, append("0", "x")));
+        assert_eq!(b.apply(&client(4, get("0"))), Ok("x".into()));
+
+        // Group 1 drops its copy; group 2 learns it and the shard settles.
+        let delete = Command::DeleteShards {
+            config_num: 2,
+            shards: vec![8],
+        };
+        assert_eq!(a.apply(&delete), Ok(String::new()));
+        assert_eq!(a.status(8), Status::Absent);
+        assert_eq!(a.data_size(), 0);
+        assert_eq!(a.apply(&delete), Ok(String::new()), "a repeat is fine");
+        let _ = b.apply(&Command::ShardsDeleted {
+            config_num: 2,
+            shards: vec![8],
+        });
+        assert!(a.settled() && b.settled());
+    }
+
+    #[test]
+    fn configurations_apply_in_order_only_when_settled() {
+        let mut a = ShardState::new(1, 10);
+        let _ = a.apply(&Command::Reconfigure(config(2, [1; NSHARDS])));
+        assert_eq!(a.config().num, 0, "configuration 1 comes first");
+        let _ = a.apply(&Command::Reconfigure(config(1, [1; NSHARDS])));
+        let _ = a.apply(&Command::Reconfigure(config(2, [2; NSHARDS])));
+        assert_eq!(a.config().num, 2);
+        assert!(!a.settled(), "every shard is offered to group 2");
+        let _ = a.apply(&Command::Reconfigure(config(3, [1; NSHARDS])));
+        assert_eq!(a.config().num, 2, "not before group 2 has its shards");
+        // A deletion for a configuration the group has not reached is refused.
+        let early = Command::DeleteShards {
+            config_num: 5,
+            shards: vec![0],
+        };
+        assert_eq!(a.apply(&early), Err(Refusal::WrongGroup));
+    }
+
+    #[test]
+    fn a_configuration_naming_an_unknown_group_leaves_the_shard_waiting() {
+        let mut a = ShardState::new(1, 10);
+        let mut c1 = config(1, [3; NSHARDS]);
+        c1.groups.remove(&3); // shards on a group the configuration does not list
+        let _ = a.apply(&Command::Reconfigure(c1));
+        let _ = a.apply(&Command::Reconfigure(config(2, [1; NSHARDS])));
+        // Nobody to pull from: the shards wait (and are refused), nothing panics.
+        assert_eq!(
+            a.by_previous_owner(Status::Pulling),
+            [(3, (0..NSHARDS).collect())].into()
+        );
+        assert!(a.prev().servers_of(3).is_empty());
+        assert_eq!(a.apply(&client(1, get("0"))), Err(Refusal::WrongGroup));
+    }
+
+    #[test]
+    fn snapshots_round_trip_and_garbage_or_another_group_is_an_error() {
+        let mut a = ShardState::new(1, 10);
+        let _ = a.apply(&Command::Reconfigure(config(1, [1; NSHARDS])));
+        let _ = a.apply(&client(1, append("k", "v")));
+        let bytes = a.snapshot();
+        let mut restored = ShardState::new(1, 11);
+        restored.restore(&bytes).unwrap();
+        assert_eq!(restored.apply(&client(2, get("k"))), Ok("v".into()));
+        assert_eq!(restored.node, 11, "the trace node is the replica's own");
+        for cut in 0..bytes.len() {
+            assert!(ShardState::new(1, 10).restore(&bytes[..cut]).is_err());
+        }
+        assert!(
+            ShardState::new(2, 20).restore(&bytes).is_err(),
+            "group 1's snapshot"
+        );
+    }
+}
