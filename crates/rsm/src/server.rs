@@ -19,6 +19,15 @@
 //!
 //! Snapshots are framed here: a format version, the log index they cover, then the state
 //! machine's own bytes. So a state machine never deals with log indices.
+//!
+//! **A new leader commits a no-op.** Raft commits an entry of an earlier term only by
+//! committing one of its own term after it (the paper's Figure 8), and the course's Raft
+//! appends nothing on election. So a leader elected over a log whose tail was never committed
+//! cannot apply that tail until someone proposes something: a service whose own background
+//! work waits on that tail (a shardkv group that must finish a configuration change before it
+//! polls for the next) would wait forever. The layer therefore proposes one [`LogEntry::NoOp`]
+//! in each term in which its peer leads (checked every [`LEADERSHIP_CHECK`]); the state
+//! machine never sees it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -46,6 +55,14 @@ const APPLY_BATCH: usize = 256;
 
 /// The snapshot frame's format version.
 const FRAME_VERSION: u8 = 1;
+
+/// What one Raft log entry of a service holds: a command of its state machine, or the no-op
+/// a new leader proposes (see the module documentation).
+#[derive(Serialize, Deserialize)]
+enum LogEntry<C> {
+    NoOp,
+    Command(C),
+}
 
 /// Why a proposal was not carried out. Either way a clerk tries another server; the command
 /// may or may not have taken effect, which duplicate detection makes harmless.
@@ -143,6 +160,7 @@ impl<S: StateMachine> Rsm<S> {
             killed: AtomicBool::new(false),
         });
         sim::spawn(rsm.clone().apply_loop(apply_rx));
+        sim::spawn(rsm.clone().lead_loop());
         Ok(rsm)
     }
 
@@ -189,7 +207,8 @@ impl<S: StateMachine> Rsm<S> {
             if let Some(output) = inner.machine.answer_at_once(&command) {
                 return Ok(output);
             }
-            let bytes = labrpc::codec::encode(&command).expect("a command always encodes");
+            let entry = LogEntry::Command(command);
+            let bytes = labrpc::codec::encode(&entry).expect("a command always encodes");
             let Some((index, term)) = self.rf.start(bytes) else {
                 return Err(RsmError::WrongLeader);
             };
@@ -224,6 +243,20 @@ impl<S: StateMachine> Rsm<S> {
             };
             self.lock().waiters.abandon(index, term);
             return Err(error);
+        }
+    }
+
+    /// Proposes a no-op once in every term in which this peer leads, so that what earlier
+    /// leaders left uncommitted commits (see the module documentation).
+    async fn lead_loop(self: Arc<Self>) {
+        let noop = labrpc::codec::encode(&LogEntry::<S::Command>::NoOp).expect("a no-op encodes");
+        let mut proposed_in = None;
+        while !self.is_killed() {
+            let (term, leading) = self.rf.get_state();
+            if leading && proposed_in != Some(term) && self.rf.start(noop.clone()).is_some() {
+                proposed_in = Some(term);
+            }
+            tokio::time::sleep(LEADERSHIP_CHECK).await;
         }
     }
 
@@ -264,7 +297,15 @@ impl<S: StateMachine> Rsm<S> {
         }
         inner.applied_index = index;
         let command: S::Command = match labrpc::codec::decode(bytes) {
-            Ok(command) => command,
+            Ok(LogEntry::Command(command)) => command,
+            Ok(LogEntry::NoOp) => {
+                tracing::debug!(node = self.node, topic = "apply", index, command = "no-op");
+                // A request parked here was overtaken by a new leader's no-op.
+                inner
+                    .waiters
+                    .applied(index, term, || Err(RsmError::WrongLeader));
+                return;
+            }
             Err(error) => {
                 // Every replica skips the same entry, so they stay identical.
                 tracing::error!(

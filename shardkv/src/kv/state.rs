@@ -128,6 +128,23 @@ impl ShardState {
             .collect()
     }
 
+    /// One line for reports: `c31 [S S S S S P P P P P]` (Serving, Pulling, Cleaning,
+    /// Offering, `-` absent).
+    pub fn summary(&self) -> String {
+        let letters: Vec<&str> = self
+            .shards
+            .iter()
+            .map(|s| match s.status {
+                Status::Absent => "-",
+                Status::Serving => "S",
+                Status::Pulling => "P",
+                Status::Cleaning => "C",
+                Status::Offering => "O",
+            })
+            .collect();
+        format!("c{} [{}]", self.config.num, letters.join(" "))
+    }
+
     /// Bytes of keys and values held, over every shard.
     pub fn data_size(&self) -> usize {
         self.shards.iter().map(|s| s.contents.size()).sum()

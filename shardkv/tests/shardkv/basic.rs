@@ -127,7 +127,7 @@ fn snapshot_4b() {
 fn miss_change_4b() {
     run(|| async {
         let cfg = Config::new(false, 1000);
-        cfg.begin("servers miss configuration changes...");
+        cfg.begin("servers miss configuration changes");
         let mut ck = cfg.make_client();
         cfg.join(0).await;
         let (ka, mut va) = put_keys(&mut ck, 10, 20).await;

@@ -15,7 +15,7 @@ fn challenge1_delete_4b() {
     run(|| async {
         // maxraftstate 1: snapshot after every log entry.
         let cfg = Config::new(false, 1);
-        cfg.begin("shard deletion (challenge 1) ...");
+        cfg.begin("shard deletion (challenge 1)");
         let mut ck = cfg.make_client();
         cfg.join(0).await;
         // 30,000 bytes of total values.
@@ -62,7 +62,7 @@ fn challenge1_delete_4b() {
 fn challenge2_unaffected_4b() {
     run(|| async {
         let cfg = Config::new(true, 100);
-        cfg.begin("unaffected shard access (challenge 2) ...");
+        cfg.begin("unaffected shard access (challenge 2)");
         let mut ck = cfg.make_client();
         cfg.join(0).await; // JOIN 100
         let n = 10;
@@ -110,7 +110,7 @@ fn challenge2_unaffected_4b() {
 fn challenge2_partial_4b() {
     run(|| async {
         let cfg = Config::new(true, 100);
-        cfg.begin("partial migration shard access (challenge 2) ...");
+        cfg.begin("partial migration shard access (challenge 2)");
         let mut ck = cfg.make_client();
         cfg.joinm(&[0, 1, 2]).await; // JOIN 100 + 101 + 102
                                      // Give the implementation some time to reconfigure.

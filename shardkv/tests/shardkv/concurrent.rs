@@ -16,7 +16,7 @@ use crate::config::{run, Config, History};
 fn concurrent1_4b() {
     run(|| async {
         let cfg = Config::new(false, 100);
-        cfg.begin("concurrent puts and configuration changes...");
+        cfg.begin("concurrent puts and configuration changes");
         let history = History::new();
         let mut ck = cfg.make_client();
         ck.record_in(&history, 0);
@@ -61,7 +61,7 @@ fn concurrent1_4b() {
 fn concurrent2_4b() {
     run(|| async {
         let cfg = Config::new(false, -1);
-        cfg.begin("more concurrent puts and configuration changes...");
+        cfg.begin("more concurrent puts and configuration changes");
         let history = History::new();
         let mut ck = cfg.make_client();
         ck.record_in(&history, 0);
@@ -103,7 +103,7 @@ fn concurrent2_4b() {
 fn concurrent3_4b() {
     run(|| async {
         let cfg = Config::new(false, 300);
-        cfg.begin("concurrent configuration change and restart...");
+        cfg.begin("concurrent configuration change and restart");
         let history = History::new();
         let mut ck = cfg.make_client();
         ck.record_in(&history, 0);

@@ -14,7 +14,7 @@ use crate::config::{run, Config, History};
 fn unreliable1_4b() {
     run(|| async {
         let cfg = Config::new(true, 100);
-        cfg.begin("unreliable 1...");
+        cfg.begin("unreliable 1");
         let mut ck = cfg.make_client();
         cfg.join(0).await;
         let (ka, mut va) = put_keys(&mut ck, 10, 5).await;
@@ -60,7 +60,7 @@ async fn unreliable_schedule(cfg: &Config) {
 fn unreliable2_4b() {
     run(|| async {
         let cfg = Config::new(true, 100);
-        cfg.begin("unreliable 2...");
+        cfg.begin("unreliable 2");
         let history = History::new();
         let mut ck = cfg.make_client();
         ck.record_in(&history, 0);
@@ -85,7 +85,7 @@ fn unreliable2_4b() {
 fn unreliable3_4b() {
     run(|| async {
         let cfg = Config::new(true, 100);
-        cfg.begin("unreliable 3...");
+        cfg.begin("unreliable 3");
         let history = History::new();
         let mut ck = cfg.make_client();
         ck.record_in(&history, 0);

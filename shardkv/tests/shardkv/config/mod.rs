@@ -145,6 +145,28 @@ impl Config {
                 cfg.start_server(gi, i);
             }
         }
+        // A run that hangs says where every server's shards stand.
+        let weak = Arc::downgrade(&cfg.inner);
+        labrpc::sim::current().on_hang(Box::new(move || {
+            let inner = weak.upgrade()?;
+            let mut out = String::from(
+                "  shardkv servers (S serving, P pulling, C cleaning, O offering, - absent):\n",
+            );
+            for group in &inner.groups {
+                for i in 0..NSERVERS {
+                    let line = match group.servers.server(i) {
+                        Some(kv) => {
+                            let (term, leader) = kv.raft().get_state();
+                            let role = if leader { "leader" } else { "" };
+                            format!("{} term {term} {role}", kv.read(|s| s.summary()))
+                        }
+                        None => "down".into(),
+                    };
+                    out.push_str(&format!("    {}: {line}\n", group.servers.name(i)));
+                }
+            }
+            Some(out)
+        }));
         cfg
     }
 
