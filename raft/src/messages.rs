@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub term: u64,
+    /// As one byte string on the wire (the same bytes as a sequence of `u8`, but encoded and
+    /// decoded with one copy rather than one call per byte).
+    #[serde(with = "serde_bytes")]
     pub command: Vec<u8>,
 }
 
@@ -69,6 +72,8 @@ pub struct InstallSnapshotArgs {
     pub leader: usize,
     pub last_included_index: u64,
     pub last_included_term: u64,
+    /// One byte string on the wire, like [`Entry::command`].
+    #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
 }
 
