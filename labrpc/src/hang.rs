@@ -48,42 +48,70 @@ pub(crate) async fn report(
 }
 
 /// Every task's stack of awaits, identical stacks counted together.
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
 async fn task_dump() -> String {
-    let handle = tokio::runtime::Handle::current();
-    let Ok(dump) = tokio::time::timeout(Duration::from_secs(1), handle.dump()).await else {
-        return "  (the task dump did not complete)\n".into();
+    let Some(tasks) = task_stacks().await else {
+        return "  (task dumps need Linux on x86_64 or aarch64, and must complete within 1 s)\n"
+            .into();
     };
-    let mut stacks: BTreeMap<String, usize> = BTreeMap::new();
-    for task in dump.tasks().iter() {
-        *stacks.entry(task.trace().to_string()).or_default() += 1;
+    let mut stacks: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, stack) in &tasks {
+        *stacks.entry(stack).or_default() += 1;
     }
     let total: usize = stacks.values().sum();
     let mut out = format!("  {total} tasks alive; what they are waiting on:\n");
-    let mut by_count: Vec<(&String, &usize)> = stacks.iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut by_count: Vec<(&str, usize)> = stacks.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     for (stack, count) in by_count {
         let _ = writeln!(out, "  {count} task(s):");
-        let frames: Vec<&str> = stack.lines().filter(|line| !is_plumbing(line)).collect();
-        let indent = frames
-            .iter()
-            .map(|f| f.len() - f.trim_start().len())
-            .min()
-            .unwrap_or(0);
-        for frame in frames {
-            let _ = writeln!(out, "      {}", shorten(&frame[indent..]));
+        for frame in stack.lines() {
+            let _ = writeln!(out, "      {frame}");
         }
     }
     out
 }
 
+/// Every task with its stack of awaits (plumbing frames dropped, paths shortened, one frame a
+/// line), from tokio's task dump; None where tokio cannot dump tasks. Shared with the livelock
+/// report.
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+pub(crate) async fn task_stacks() -> Option<Vec<(tokio::task::Id, String)>> {
+    let handle = tokio::runtime::Handle::current();
+    let dump = tokio::time::timeout(Duration::from_secs(1), handle.dump())
+        .await
+        .ok()?;
+    let stacks = dump
+        .tasks()
+        .iter()
+        .map(|task| {
+            let trace = task.trace().to_string();
+            let frames: Vec<&str> = trace.lines().filter(|line| !is_plumbing(line)).collect();
+            let indent = frames
+                .iter()
+                .map(|f| f.len() - f.trim_start().len())
+                .min()
+                .unwrap_or(0);
+            let stack: Vec<String> = frames.iter().map(|f| shorten(&f[indent..])).collect();
+            (task.id(), stack.join("\n"))
+        })
+        .collect();
+    Some(stacks)
+}
+
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+pub(crate) async fn task_stacks() -> Option<Vec<(tokio::task::Id, String)>> {
+    None
+}
+
 /// Frames of the standard library's and of the panic-catching wrapper, which every task has.
 #[allow(dead_code)]
 fn is_plumbing(frame: &str) -> bool {
-    let name = frame.trim_start_matches(|c: char| c.is_whitespace() || "└╼─".contains(c));
+    let name = frame.trim_start_matches(|c: char| c.is_whitespace() || "└├│╼─".contains(c));
     [
         "std::",
         "core::",
@@ -109,12 +137,4 @@ fn shorten(frame: &str) -> String {
         }
         None => frame.to_string(),
     }
-}
-
-#[cfg(not(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-)))]
-async fn task_dump() -> String {
-    "  (task dumps need Linux on x86_64 or aarch64)\n".into()
 }

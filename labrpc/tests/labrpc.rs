@@ -468,3 +468,91 @@ fn hang_report_names_what_each_task_waits_on() {
         },
     );
 }
+
+/// A client that calls again the moment a call returns, on the zero-delay reliable network:
+/// simulated time never advances. (A student's Raft does this with a leader that resends at
+/// once on every rejection.)
+async fn retries_at_once() {
+    let (_net, _js, client) = setup();
+    let retrier = sim::spawn(async move {
+        loop {
+            let _ = client.handler2(&1).await;
+        }
+    });
+    let _ = retrier.await;
+}
+
+/// The livelock error of `retries_at_once` with this seed and poll limit.
+fn livelock_of(seed: u64, polls_per_instant: u64) -> (sim::RunError, std::time::Duration) {
+    let limits = sim::Limits {
+        polls_per_instant,
+        ..sim::Limits::new(BUDGET)
+    };
+    let wall = std::time::Instant::now();
+    let (_sim, outcome) = sim::run_with(seed, false, limits, retries_at_once);
+    (outcome.unwrap_err(), wall.elapsed())
+}
+
+#[test]
+fn livelock_is_a_clear_failure() {
+    runs_test(
+        "a run stuck at one simulated instant fails with a livelock report",
+        || {
+            // Count trace topics as the harness does for every lab test.
+            harness::trace::init().unwrap();
+            let (error, wall) = livelock_of(7, 400_000);
+            let report = error.to_string();
+            println!("{report}");
+            println!("(failed after {wall:?} of wall time)");
+            assert!(
+                matches!(error, sim::RunError::Livelock { polls: 400_000, .. }),
+                "got {error:?}"
+            );
+            assert!(report.contains("at t=0.000000 s"), "{report}");
+            assert!(
+                report.contains("send         end1-99 -> server99 JunkServer.handler2"),
+                "the looping call is not named: {report}"
+            );
+            assert!(
+                report.contains("deliver      end1-99 -> server99 JunkServer.handler2"),
+                "{report}"
+            );
+            assert!(
+                report.contains("trace topics at this instant: "),
+                "{report}"
+            );
+            #[cfg(all(
+                target_os = "linux",
+                any(target_arch = "x86_64", target_arch = "aarch64")
+            ))]
+            assert!(
+                report.contains("retries_at_once"),
+                "the task dump does not show the looping task: {report}"
+            );
+            let (again, _) = livelock_of(7, 400_000);
+            assert_eq!(again.to_string(), report, "same seed, another report");
+        },
+    );
+}
+
+#[test]
+fn the_default_livelock_limit_fails_in_seconds() {
+    runs_test(
+        "a livelock fails within seconds at the default limit",
+        || {
+            let (error, wall) = livelock_of(8, sim::Limits::new(BUDGET).polls_per_instant);
+            println!(
+                "{}\n(failed after {wall:?} of wall time)",
+                error.to_string().lines().next().unwrap()
+            );
+            assert!(
+                matches!(error, sim::RunError::Livelock { .. }),
+                "got {error:?}"
+            );
+            assert!(
+                wall < std::time::Duration::from_secs(60),
+                "the livelock took {wall:?} to detect"
+            );
+        },
+    );
+}
