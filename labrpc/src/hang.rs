@@ -85,17 +85,7 @@ pub(crate) async fn task_stacks() -> Option<Vec<(tokio::task::Id, String)>> {
     let stacks = dump
         .tasks()
         .iter()
-        .map(|task| {
-            let trace = task.trace().to_string();
-            let frames: Vec<&str> = trace.lines().filter(|line| !is_plumbing(line)).collect();
-            let indent = frames
-                .iter()
-                .map(|f| f.len() - f.trim_start().len())
-                .min()
-                .unwrap_or(0);
-            let stack: Vec<String> = frames.iter().map(|f| shorten(&f[indent..])).collect();
-            (task.id(), stack.join("\n"))
-        })
+        .map(|task| (task.id(), canonical(&task.trace().to_string())))
         .collect();
     Some(stacks)
 }
@@ -108,6 +98,64 @@ pub(crate) async fn task_stacks() -> Option<Vec<(tokio::task::Id, String)>> {
     None
 }
 
+/// A task's tree of awaits in a form that depends only on the tree: tokio draws siblings in
+/// hash-set order, which differs from run to run, so same seed would not mean same report.
+/// Here siblings are sorted, plumbing frames are dropped (their children move up), paths are
+/// shortened, and each level is indented by three spaces.
+#[allow(dead_code)]
+fn canonical(tree: &str) -> String {
+    struct Node {
+        frame: String,
+        children: Vec<usize>,
+    }
+    // Node 0 is a root above the real roots.
+    let mut nodes = vec![Node {
+        frame: String::new(),
+        children: vec![],
+    }];
+    // (depth, node) of the current path from the root.
+    let mut path: Vec<(usize, usize)> = vec![(0, 0)];
+    for line in tree.lines() {
+        let Some(mark) = line.chars().position(|c| c == '╼') else {
+            continue;
+        };
+        let depth = mark + 1;
+        let frame: String = line.chars().skip(mark + 1).collect();
+        let frame = frame.trim_matches(|c: char| c.is_whitespace()).to_string();
+        while path.last().is_some_and(|&(d, _)| d >= depth) && path.len() > 1 {
+            path.pop();
+        }
+        let parent = path.last().map_or(0, |&(_, n)| n);
+        nodes.push(Node {
+            frame,
+            children: vec![],
+        });
+        let id = nodes.len() - 1;
+        nodes[parent].children.push(id);
+        path.push((depth, id));
+    }
+    fn render(nodes: &[Node], id: usize, level: usize) -> Vec<String> {
+        let node = &nodes[id];
+        let keep = id != 0 && !is_plumbing(&node.frame);
+        let child_level = if keep { level + 1 } else { level };
+        let mut children: Vec<String> = node
+            .children
+            .iter()
+            .map(|&c| render(nodes, c, child_level).join("\n"))
+            .filter(|c| !c.is_empty())
+            .collect();
+        children.sort();
+        children.dedup();
+        let mut lines = Vec::new();
+        if keep {
+            lines.push(format!("{}{}", "   ".repeat(level), shorten(&node.frame)));
+        }
+        lines.extend(children);
+        lines
+    }
+    render(&nodes, 0, 0).join("\n")
+}
+
 /// Frames of the standard library's and of the panic-catching wrapper, which every task has.
 #[allow(dead_code)]
 fn is_plumbing(frame: &str) -> bool {
@@ -118,6 +166,7 @@ fn is_plumbing(frame: &str) -> bool {
         "<core::",
         "<labrpc::sim::FailOnPanic",
         "<core::pin::Pin",
+        "<&mut F as core::future",
     ]
     .iter()
     .any(|prefix| name.starts_with(prefix))
