@@ -160,10 +160,14 @@ impl Monitor {
             }
         }
         if n & (WALL_CHECK_EVERY - 1) == 0 {
-            if let Some((deadline, _)) = self.wall {
-                if std::time::Instant::now() >= deadline {
-                    self.trip(Trip::WallClock, Duration::ZERO, 0);
-                }
+            self.check_wall();
+        }
+    }
+
+    fn check_wall(&self) {
+        if let Some((deadline, _)) = self.wall {
+            if std::time::Instant::now() >= deadline {
+                self.trip(Trip::WallClock, Duration::ZERO, 0);
             }
         }
     }
@@ -219,6 +223,9 @@ impl Monitor {
     /// Called after every park, with the run's simulated time: if it moved, a new instant
     /// begins.
     pub(crate) fn on_unpark(&self, elapsed: Duration) {
+        // Also here, not only between polls: a test body that loops on timers is no task, and
+        // is polled without the poll hook.
+        self.check_wall();
         if !self.detect {
             return;
         }

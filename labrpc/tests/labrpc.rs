@@ -556,3 +556,62 @@ fn the_default_livelock_limit_fails_in_seconds() {
         },
     );
 }
+
+/// Fails on purpose, to show the livelock report under `cargo test` and under the grader
+/// (`cargo run --release -- labrpc --test livelock_on_purpose --include-ignored`).
+#[test]
+#[ignore = "fails on purpose: shows what a livelock looks like"]
+fn livelock_on_purpose() {
+    labrpc_test(
+        "a client that retries at once, forever (fails on purpose)",
+        retries_at_once,
+    );
+}
+
+/// Fails on purpose: a task that never returns from one poll, which only the harness's
+/// watchdog can stop (`LAB_WALL_LIMIT=1` makes that quick).
+#[test]
+#[ignore = "fails on purpose: shows the watchdog ending a task stuck in one poll"]
+fn stuck_in_one_poll_on_purpose() {
+    labrpc_test("a task that never yields (fails on purpose)", || async {
+        let spin = sim::spawn(async {
+            let mut x = 0u64;
+            loop {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+        });
+        let _: () = spin.await.unwrap();
+    });
+}
+
+#[test]
+fn wall_clock_limit_is_a_clear_failure() {
+    runs_test(
+        "a run past its wall-clock limit fails with a report",
+        || {
+            let limits = sim::Limits {
+                // Ten million simulated seconds: the budget would take far longer than the
+                // wall-clock limit to run out.
+                wall: Some(Duration::from_secs(1)),
+                ..sim::Limits::new(Duration::from_secs(10_000_000))
+            };
+            let wall = std::time::Instant::now();
+            let (_sim, outcome) = sim::run_with(7, false, limits, || async {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            });
+            let took = wall.elapsed();
+            let error = outcome.unwrap_err();
+            let report = error.to_string();
+            println!("{report}");
+            assert!(
+                matches!(error, sim::RunError::WallClock { .. }),
+                "got {error:?}"
+            );
+            assert!(report.contains("wall-clock limit of 1 s"), "{report}");
+            assert!(report.contains("hang report at t="), "{report}");
+            assert!(took < Duration::from_secs(5), "stopped only after {took:?}");
+        },
+    );
+}
