@@ -345,7 +345,7 @@ where
             // new instant.
             .on_thread_unpark({
                 let sim = sim.clone();
-                move || sim.inner.monitor.on_unpark(sim.elapsed())
+                move || sim.inner.monitor.on_unpark(|| sim.elapsed())
             })
             .rng_seed(RngSeed::from_bytes(&seed.to_le_bytes()))
             // A tokio::spawn'ed task that panics (one not started through `spawn` above)

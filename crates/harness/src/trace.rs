@@ -58,7 +58,7 @@ impl FormatTime for SimTime {
 
 /// The trace file's cap unless `LAB_TRACE_MAX_MB` says otherwise. Raft's whole suite writes
 /// about 20 MB; a livelocked run writes some 70 MB a second.
-pub const DEFAULT_TRACE_MAX_MB: u64 = 256;
+pub const DEFAULT_TRACE_MAX_MB: u64 = 64;
 
 /// Writes each event as one JSON object on one line, up to a cap.
 struct JsonLines {
