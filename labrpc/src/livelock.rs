@@ -5,26 +5,31 @@
 //! run, and then jumps to the next timer. Tasks that keep waking each other with zero-delay
 //! work (a leader that resends at once on every rejection, over the zero-delay reliable
 //! network, to a follower that keeps rejecting) never let it park, so time never advances, the
-//! simulated budget never fires, and the run spins at 100 % CPU forever. The [`Monitor`] counts
-//! task polls at the current simulated instant and trips when they pass a limit that no correct
-//! run comes near (see [`DEFAULT_POLLS_PER_INSTANT`]).
+//! simulated budget never fires, and the run spins at 100 % CPU forever. The [`Monitor`]
+//! measures the work done at the current simulated instant in two ways, task polls and bytes
+//! on the network, and trips when either passes a limit that no correct run comes near (see
+//! [`DEFAULT_POLLS_PER_INSTANT`] and [`DEFAULT_BYTES_PER_INSTANT`]). Polls catch every loop;
+//! bytes catch quickly a loop whose every turn is expensive (a leader resending a large batch
+//! of entries costs a hundred times what an empty call does).
 //!
 //! Why polls and park hooks: the runtime already calls a hook before every task poll (one
 //! relaxed increment), and on the current-thread runtime the clock can only move between the
 //! runtime's `on_thread_park` and `on_thread_unpark` hooks, which run once per park. So the
-//! unpark hook notes whether the instant changed and, if so, the poll count at its start; the
-//! poll hook compares. Both figures are deterministic on the current-thread runtime (one
-//! thread, seeded scheduler), so the same seed trips at the same poll with the same report.
+//! unpark hook notes whether the instant changed and, if so, the counts at its start; the poll
+//! hook and the network compare. The counts are deterministic on the current-thread runtime
+//! (one thread, seeded scheduler), so the same seed trips at the same poll with the same
+//! report.
 //!
-//! Once an instant has used a quarter of the limit it is *suspect*: from then on the monitor
-//! tallies the instant's network events, trace topics and polls per task, for the report.
-//! Passing runs never get there, so they pay one comparison per poll and nothing else.
+//! Once an instant has used three quarters of either limit it is *suspect*: from then on the
+//! monitor tallies the instant's network events, trace topics and polls per task, for the
+//! report. Passing runs never get there, so they pay a comparison per poll and per network
+//! event and nothing else.
 //!
-//! The wall-clock backstop is the same hook reading the wall clock every
-//! [`WALL_CHECK_EVERY`] polls (the runtime's infrastructure may read the wall clock; lab code
-//! may not). It catches what the simulation cannot judge: a run that is merely far too slow, a
-//! livelock under `LAB_REALTIME=1` (where simulated time is the wall clock and this detector is
-//! off), a limit set too high.
+//! The wall-clock backstop is the same hooks reading the wall clock every
+//! [`WALL_CHECK_EVERY`] polls and every 256 parks (the runtime's infrastructure may read the
+//! wall clock; lab code may not). It catches what the simulation cannot judge: a run that is
+//! merely far too slow, a livelock under `LAB_REALTIME=1` (where simulated time is the wall
+//! clock and this detector is off), a limit set too high.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -39,9 +44,9 @@ use tokio::sync::Notify;
 /// the harness print it per run.
 pub const DEFAULT_POLLS_PER_INSTANT: u64 = 2_000_000;
 
-/// An instant becomes suspect (tallies start) after this many quarters of the limit: the
-/// report describes the last quarter.
-const SUSPECT_QUARTERS: u64 = 3;
+/// Bytes sent and delivered on the network at one simulated instant beyond which a run is
+/// livelocked (see [`DEFAULT_POLLS_PER_INSTANT`] for the figures).
+pub const DEFAULT_BYTES_PER_INSTANT: u64 = 64_000_000;
 
 /// The wall clock is read once every this many polls (a power of two: the check is a mask).
 pub const WALL_CHECK_EVERY: u64 = 4096;
@@ -61,7 +66,10 @@ pub fn tallying_topics() -> bool {
 /// Why the monitor stopped a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Trip {
-    Livelock,
+    /// Too many task polls at one instant.
+    Polls,
+    /// Too many network bytes at one instant.
+    Bytes,
     WallClock,
 }
 
@@ -84,6 +92,8 @@ struct Tally {
     network_events: u64,
     topics: BTreeMap<String, u64>,
     tasks: BTreeMap<tokio::task::Id, u64>,
+    /// The run's poll count when the tally began.
+    from_poll: u64,
 }
 
 /// What the monitor knew when it tripped, for the report.
@@ -91,27 +101,46 @@ pub(crate) struct Verdict {
     pub trip: Trip,
     /// Simulated time of the instant.
     pub at: Duration,
-    /// Polls at this instant when it tripped.
+    /// Work at this instant when it tripped.
     pub polls: u64,
-    /// Polls into the instant at which tallying began.
-    pub suspect_from: u64,
+    pub bytes: u64,
+    /// Polls since tallying began.
+    pub window: u64,
     tally: Tally,
 }
 
-/// Watches one run's polls; lives in the run's [`Sim`](crate::sim::Sim).
+/// How much work one instant may take.
+#[derive(Clone, Copy)]
+pub(crate) struct Budget {
+    pub polls: u64,
+    pub bytes: u64,
+}
+
+/// Work done at one instant, and when the instant was.
+#[derive(Clone, Copy, Default)]
+struct Work {
+    polls: u64,
+    bytes: u64,
+    at: Duration,
+}
+
+/// Watches one run's work; lives in the run's [`Sim`](crate::sim::Sim).
 pub(crate) struct Monitor {
     /// Off under `LAB_REALTIME=1`: there the wall clock governs time.
     detect: bool,
-    limit: u64,
-    suspect_from: u64,
+    limit: Budget,
+    /// Three quarters of the limit: where an instant becomes suspect.
+    suspect_at: Budget,
     /// Every task poll of the run.
     polls: AtomicU64,
+    /// Every network byte of the run (requests sent, replies delivered).
+    bytes: AtomicU64,
     /// Every park of the runtime.
     parks: AtomicU64,
-    /// `polls` when the current simulated instant began.
-    instant_start: AtomicU64,
-    /// The current instant (as tokio sees it) and the largest work seen at one instant
-    /// (polls, simulated time), both updated once per park.
+    /// `polls` and `bytes` when the current simulated instant began.
+    instant_polls: AtomicU64,
+    instant_bytes: AtomicU64,
+    /// The current instant (as tokio sees it), updated once per park.
     instant: Mutex<Instants>,
     suspect: AtomicBool,
     tally: Mutex<Tally>,
@@ -127,19 +156,29 @@ struct Instants {
     current: Option<tokio::time::Instant>,
     /// The run's simulated time when the current instant began.
     started_at: Duration,
-    largest: (u64, Duration),
+    /// The most polls and the most bytes seen at one instant (each with its instant).
+    most_polls: Work,
+    most_bytes: Work,
 }
 
 impl Monitor {
-    pub(crate) fn new(detect: bool, limit: u64, wall_limit: Option<Duration>) -> Monitor {
-        let limit = limit.max(4);
+    pub(crate) fn new(detect: bool, limit: Budget, wall_limit: Option<Duration>) -> Monitor {
+        let limit = Budget {
+            polls: limit.polls.max(4),
+            bytes: limit.bytes.max(4),
+        };
         Monitor {
             detect,
             limit,
-            suspect_from: limit / 4 * SUSPECT_QUARTERS,
+            suspect_at: Budget {
+                polls: limit.polls / 4 * 3,
+                bytes: limit.bytes / 4 * 3,
+            },
             polls: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
             parks: AtomicU64::new(0),
-            instant_start: AtomicU64::new(0),
+            instant_polls: AtomicU64::new(0),
+            instant_bytes: AtomicU64::new(0),
             instant: Mutex::new(Instants::default()),
             suspect: AtomicBool::new(false),
             tally: Mutex::new(Tally::default()),
@@ -155,13 +194,24 @@ impl Monitor {
         self.polls.load(Ordering::Relaxed)
     }
 
+    /// Work at the current instant.
+    fn here(&self) -> (u64, u64) {
+        (
+            self.polls()
+                .saturating_sub(self.instant_polls.load(Ordering::Relaxed)),
+            self.bytes
+                .load(Ordering::Relaxed)
+                .saturating_sub(self.instant_bytes.load(Ordering::Relaxed)),
+        )
+    }
+
     /// The hot path: called before every task poll.
     #[inline]
     pub(crate) fn on_poll(&self, task: tokio::task::Id, elapsed: impl FnOnce() -> Duration) {
         let n = self.polls.fetch_add(1, Ordering::Relaxed) + 1;
         if self.detect {
-            let here = n.saturating_sub(self.instant_start.load(Ordering::Relaxed));
-            if here >= self.suspect_from {
+            let here = n.saturating_sub(self.instant_polls.load(Ordering::Relaxed));
+            if here >= self.suspect_at.polls || self.suspect.load(Ordering::Relaxed) {
                 self.suspicious_poll(here, task, elapsed);
             }
         }
@@ -173,7 +223,7 @@ impl Monitor {
     fn check_wall(&self) {
         if let Some((deadline, _)) = self.wall {
             if std::time::Instant::now() >= deadline {
-                self.trip(Trip::WallClock, Duration::ZERO, 0);
+                self.trip(Trip::WallClock, Duration::ZERO);
             }
         }
     }
@@ -188,30 +238,42 @@ impl Monitor {
         if self.tripped.load(Ordering::Relaxed) {
             return;
         }
+        self.suspect();
+        *self.tally.lock().unwrap().tasks.entry(task).or_default() += 1;
+        if here >= self.limit.polls {
+            self.trip(Trip::Polls, elapsed());
+        }
+    }
+
+    /// Marks the instant suspect, if it is not yet.
+    fn suspect(&self) {
         if !self.suspect.swap(true, Ordering::Relaxed) {
+            self.tally.lock().unwrap().from_poll = self.polls();
             // Topics are counted by the harness's subscriber, which only asks to see events
             // while some run is suspect: make it ask again now.
             if SUSPECT_RUNS.fetch_add(1, Ordering::Relaxed) == 0 {
                 tracing::callsite::rebuild_interest_cache();
             }
         }
-        *self.tally.lock().unwrap().tasks.entry(task).or_default() += 1;
-        if here >= self.limit {
-            self.trip(Trip::Livelock, elapsed(), here);
-        }
     }
 
     /// Records the verdict (the first trip wins) and wakes the run's watch.
-    fn trip(&self, trip: Trip, at: Duration, polls: u64) {
+    fn trip(&self, trip: Trip, at: Duration) {
         if self.tripped.swap(true, Ordering::Relaxed) {
             return;
         }
         let tally = std::mem::take(&mut *self.tally.lock().unwrap());
+        let (polls, bytes) = self.here();
         *self.verdict.lock().unwrap() = Some(Verdict {
             trip,
             at,
             polls,
-            suspect_from: self.suspect_from,
+            bytes,
+            window: if tally.from_poll == 0 {
+                0
+            } else {
+                self.polls() - tally.from_poll
+            },
             tally,
         });
         self.end_suspicion();
@@ -242,33 +304,58 @@ impl Monitor {
         if instants.current == Some(now) {
             return;
         }
-        let polls = self.polls();
-        let worked = polls - self.instant_start.load(Ordering::Relaxed);
-        if worked > instants.largest.0 {
-            instants.largest = (worked, instants.started_at);
+        let (polls, bytes) = self.here();
+        let ended = Work {
+            polls,
+            bytes,
+            at: instants.started_at,
+        };
+        if polls > instants.most_polls.polls {
+            instants.most_polls = ended;
+        }
+        if bytes > instants.most_bytes.bytes {
+            instants.most_bytes = ended;
         }
         instants.current = Some(now);
         instants.started_at = elapsed();
         drop(instants);
-        self.instant_start.store(polls, Ordering::Relaxed);
+        self.instant_polls.store(self.polls(), Ordering::Relaxed);
+        self.instant_bytes
+            .store(self.bytes.load(Ordering::Relaxed), Ordering::Relaxed);
         if !self.tripped.load(Ordering::Relaxed) && self.suspect.load(Ordering::Relaxed) {
             *self.tally.lock().unwrap() = Tally::default();
             self.end_suspicion();
         }
     }
 
-    /// The most polls seen at one simulated instant so far, and that instant's time.
-    pub(crate) fn largest_instant(&self) -> (u64, Duration) {
+    /// The most polls and the most network bytes seen at one simulated instant so far, each
+    /// with its instant's simulated time.
+    pub(crate) fn largest_instants(&self) -> ((u64, Duration), (u64, Duration)) {
         let instants = self.instant.lock().unwrap();
-        let current = self.polls() - self.instant_start.load(Ordering::Relaxed);
-        if current > instants.largest.0 {
-            (current, instants.started_at)
-        } else {
-            instants.largest
+        let (polls, bytes) = self.here();
+        let (mut most_polls, mut most_bytes) = (instants.most_polls, instants.most_bytes);
+        if polls > most_polls.polls {
+            most_polls = Work {
+                polls,
+                bytes,
+                at: instants.started_at,
+            };
         }
+        if bytes > most_bytes.bytes {
+            most_bytes = Work {
+                polls,
+                bytes,
+                at: instants.started_at,
+            };
+        }
+        (
+            (most_polls.polls, most_polls.at),
+            (most_bytes.bytes, most_bytes.at),
+        )
     }
 
-    /// Counts a network event, if the current instant is suspect.
+    /// Counts a network event: its bytes always (the byte limit), the event itself if the
+    /// current instant is suspect.
     #[inline]
     pub(crate) fn note_network(
         &self,
@@ -276,11 +363,24 @@ impl Monitor {
         from: &str,
         to: &str,
         method: &'static str,
+        size: u64,
+        elapsed: impl FnOnce() -> Duration,
     ) {
+        let total = self.bytes.fetch_add(size, Ordering::Relaxed) + size;
+        if self.detect {
+            let here = total.saturating_sub(self.instant_bytes.load(Ordering::Relaxed));
+            if here >= self.suspect_at.bytes && !self.tripped.load(Ordering::Relaxed) {
+                self.suspect();
+                if here >= self.limit.bytes {
+                    self.trip(Trip::Bytes, elapsed());
+                    return;
+                }
+            }
+        }
         if self.suspect.load(Ordering::Relaxed) {
             let mut tally = self.tally.lock().unwrap();
-            tally.network_events += 1;
             let tally = &mut *tally;
+            tally.network_events += 1;
             let kinds = tally.network.len();
             let known = tally
                 .network
@@ -326,57 +426,55 @@ impl Monitor {
         self.end_suspicion();
     }
 
+    /// The limits per instant.
+    pub(crate) fn limit(&self) -> Budget {
+        self.limit
+    }
+
     /// The wall-clock limit, if any.
     pub(crate) fn wall_limit(&self) -> Option<Duration> {
         self.wall.map(|(_, limit)| limit)
-    }
-
-    /// The poll limit per instant.
-    pub(crate) fn limit(&self) -> u64 {
-        self.limit
     }
 }
 
 /// The livelock report: the instant, the work done there, what the network and the traces
 /// were doing, and the busiest tasks with what they were waiting on.
-pub(crate) async fn report(verdict: &Verdict, limit: u64) -> String {
+pub(crate) async fn report(verdict: &Verdict, limit: Budget) -> String {
     let mut out = String::new();
     let at = verdict.at.as_secs_f64();
     let tally = &verdict.tally;
     let _ = writeln!(out, "livelock report at t={at:.6} s:");
     let _ = writeln!(
         out,
-        "  {} task polls at this one simulated instant (the limit is {}), {} network events in the last {} of them",
+        "  at this one simulated instant: {} task polls (the limit is {}), {} bytes on the network (the limit is {})",
         group(verdict.polls),
-        group(limit),
-        group(tally.network_events),
-        group(verdict.polls - verdict.suspect_from + 1),
+        group(limit.polls),
+        group(verdict.bytes),
+        group(limit.bytes),
     );
     let _ = writeln!(
         out,
         "  tasks kept waking each other with zero-delay work, so simulated time never advanced"
     );
-    if tally.network.is_empty() {
-        let _ = writeln!(out, "  network: no event at this instant");
-    } else {
+    let _ = writeln!(
+        out,
+        "  in the last {} polls (since the instant became suspect), {} network events, most frequent first:",
+        group(verdict.window),
+        group(tally.network_events)
+    );
+    let mut events: Vec<_> = tally.network.iter().collect();
+    events.sort_by(|a, b| b.4.cmp(&a.4).then(a.cmp(b)));
+    for (fate, from, to, method, count) in events.iter().take(10) {
+        let to = if to.is_empty() { "-" } else { to };
         let _ = writeln!(
             out,
-            "  network events at this instant, most frequent first:"
+            "    {:>11}  {fate:<12} {from} -> {to} {method}",
+            group(*count)
         );
-        let mut events: Vec<_> = tally.network.iter().collect();
-        events.sort_by(|a, b| b.4.cmp(&a.4).then(a.cmp(b)));
-        for (fate, from, to, method, count) in events.iter().take(10) {
-            let to = if to.is_empty() { "-" } else { to };
-            let _ = writeln!(
-                out,
-                "    {:>11}  {fate:<12} {from} -> {to} {method}",
-                group(*count)
-            );
-        }
-        let rest: u64 = events.iter().skip(10).map(|e| e.4).sum::<u64>() + tally.network_other;
-        if rest > 0 {
-            let _ = writeln!(out, "    {:>11}  of other kinds", group(rest));
-        }
+    }
+    let rest: u64 = events.iter().skip(10).map(|e| e.4).sum::<u64>() + tally.network_other;
+    if rest > 0 {
+        let _ = writeln!(out, "    {:>11}  of other kinds", group(rest));
     }
     if tally.topics.is_empty() {
         let _ = writeln!(
@@ -391,7 +489,7 @@ pub(crate) async fn report(verdict: &Verdict, limit: u64) -> String {
             .take(12)
             .map(|(topic, count)| format!("{topic} {}", group(**count)))
             .collect();
-        let _ = writeln!(out, "  trace topics at this instant: {}", list.join(", "));
+        let _ = writeln!(out, "  trace topics: {}", list.join(", "));
     }
     out.push_str(&busiest_tasks(&tally.tasks).await);
     out

@@ -467,7 +467,7 @@ impl ClientEnd {
 
     fn record(&self, fate: Fate, to: &str, method: &'static str, size: usize) {
         let sim = &self.net.inner.sim;
-        sim.note_network(fate.as_str(), &self.name, to, method);
+        sim.note_network(fate.as_str(), &self.name, to, method, size);
         sim.record(&[
             fate.as_str().as_bytes(),
             self.name.as_bytes(),

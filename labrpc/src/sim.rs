@@ -127,7 +127,14 @@ impl Sim {
                 failure: Mutex::new(None),
                 failed: Notify::new(),
                 hang_reporters: Mutex::new(Vec::new()),
-                monitor: Monitor::new(!realtime, limits.polls_per_instant, limits.wall),
+                monitor: Monitor::new(
+                    !realtime,
+                    livelock::Budget {
+                        polls: limits.polls_per_instant,
+                        bytes: limits.bytes_per_instant,
+                    },
+                    limits.wall,
+                ),
             }),
         }
     }
@@ -191,10 +198,10 @@ impl Sim {
         self.inner.hang_reporters.lock().unwrap().push(reporter);
     }
 
-    /// The most task polls this run has done at one simulated instant so far, and when: how
-    /// close a passing run came to the livelock limit.
-    pub fn largest_instant(&self) -> (u64, Duration) {
-        self.inner.monitor.largest_instant()
+    /// The most task polls and the most network bytes this run has had at one simulated
+    /// instant so far, each with when: how close a passing run came to the livelock limits.
+    pub fn largest_instants(&self) -> ((u64, Duration), (u64, Duration)) {
+        self.inner.monitor.largest_instants()
     }
 
     /// Whether this run's current instant is suspected of livelock, so that its trace topics
@@ -215,8 +222,11 @@ impl Sim {
         from: &str,
         to: &str,
         method: &'static str,
+        size: usize,
     ) {
-        self.inner.monitor.note_network(fate, from, to, method);
+        self.inner
+            .monitor
+            .note_network(fate, from, to, method, size as u64, || self.elapsed());
     }
 
     fn failure(&self) -> Option<String> {
@@ -238,6 +248,7 @@ pub enum RunError {
     Livelock {
         at: Duration,
         polls: u64,
+        bytes: u64,
         report: String,
     },
     /// The run went past its wall-clock limit (the harness's `LAB_WALL_LIMIT`); the hang
@@ -254,10 +265,16 @@ impl std::fmt::Display for RunError {
                 "the test ran past its time budget of {:.0} s without finishing\n{report}",
                 budget.as_secs_f64()
             ),
-            RunError::Livelock { at, polls, report } => write!(
+            RunError::Livelock {
+                at,
+                polls,
+                bytes,
+                report,
+            } => write!(
                 f,
-                "livelock: {} task polls at t={:.6} s without simulated time advancing\n{report}",
+                "livelock: {} task polls and {} network bytes at t={:.6} s without simulated time advancing\n{report}",
                 livelock::group(*polls),
+                livelock::group(*bytes),
                 at.as_secs_f64()
             ),
             RunError::WallClock { limit, report } => write!(
@@ -277,6 +294,10 @@ pub struct Limits {
     /// Task polls at one simulated instant that mean a livelock (not checked in realtime
     /// mode, where time is the wall clock's).
     pub polls_per_instant: u64,
+    /// Network bytes (requests sent, replies delivered) at one simulated instant that mean a
+    /// livelock; like `polls_per_instant`, but quick to trip when every turn of the loop
+    /// moves a lot of data.
+    pub bytes_per_instant: u64,
     /// Wall time the run may take, if limited.
     pub wall: Option<Duration>,
 }
@@ -287,6 +308,7 @@ impl Limits {
         Limits {
             budget,
             polls_per_instant: livelock::DEFAULT_POLLS_PER_INSTANT,
+            bytes_per_instant: livelock::DEFAULT_BYTES_PER_INSTANT,
             wall: None,
         }
     }
@@ -426,7 +448,7 @@ async fn stopped(sim: &Sim) -> RunError {
         .take_verdict()
         .expect("the monitor wakes the run only once it has a verdict");
     match verdict.trip {
-        Trip::Livelock => {
+        Trip::Polls | Trip::Bytes => {
             tracing::error!(
                 topic = "failure",
                 "livelock: simulated time stopped advancing"
@@ -435,12 +457,13 @@ async fn stopped(sim: &Sim) -> RunError {
             RunError::Livelock {
                 at: verdict.at,
                 polls: verdict.polls,
+                bytes: verdict.bytes,
                 report,
             }
         }
         Trip::WallClock => {
             tracing::error!(topic = "failure", "the test ran past its wall-clock limit");
-            let (polls, since) = sim.largest_instant();
+            let ((polls, since), _) = sim.largest_instants();
             let now = sim.elapsed();
             // Tasks were running when the limit hit (the check runs in the poll hook).
             let mut report = crate::hang::report(sim, now, &sim.inner.hang_reporters).await;

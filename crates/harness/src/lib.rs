@@ -77,11 +77,13 @@ where
     trace::flush();
     println!("seed={} digest={}", sim.seed(), sim.digest());
     if std::env::var_os("LAB_LIVELOCK_STATS").is_some() {
-        let (polls, at) = sim.largest_instant();
+        let ((polls, at), (bytes, bytes_at)) = sim.largest_instants();
         println!(
-            "livelock stats: most task polls at one simulated instant: {polls} at t={:.6} s (the limit is {})",
+            "livelock stats: most task polls at one simulated instant: {polls} at t={:.6} s (the limit is {}); most network bytes: {bytes} at t={:.6} s (the limit is {})",
             at.as_secs_f64(),
-            limits.polls_per_instant
+            limits.polls_per_instant,
+            bytes_at.as_secs_f64(),
+            limits.bytes_per_instant
         );
     }
     if let Err(error) = &outcome {
