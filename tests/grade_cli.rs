@@ -150,7 +150,8 @@ fn a_livelock_fails_fast_with_its_report_and_a_capped_trace() {
     let run = only_run(&json);
     let reason = run["reason"].as_str().unwrap();
     assert!(
-        reason.starts_with("livelock: 2,000,000 task polls at t=0.000000 s"),
+        reason.starts_with("livelock: 2,000,000 task polls and ")
+            && reason.ends_with(" network bytes at t=0.000000 s without simulated time advancing"),
         "{reason}"
     );
     assert!(run["wall_secs"].as_f64().unwrap() < 30.0, "{run}");
