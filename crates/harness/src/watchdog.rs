@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+/// How often the thread looks at the runs when it knows of none due.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
 /// A run being watched.
 struct Entry {
     fire_at: Instant,
@@ -25,6 +28,8 @@ struct Entry {
 struct Runs {
     by_id: BTreeMap<u64, Entry>,
     next_id: u64,
+    /// When the thread will next look, if it is waiting.
+    wakes_at: Option<Instant>,
 }
 
 struct Shared {
@@ -66,17 +71,23 @@ pub fn start(limit: Duration, seed: u64, replay: String) -> Watchdog {
     let mut runs = shared.runs.lock().unwrap();
     let id = runs.next_id;
     runs.next_id += 1;
+    let fire_at = Instant::now() + limit * 2;
+    // The thread wakes by itself when it planned to: only a run due before then needs to wake
+    // it (waking it for every run would cost a context switch per test).
+    let wake = runs.wakes_at.is_none_or(|planned| fire_at < planned);
     runs.by_id.insert(
         id,
         Entry {
-            fire_at: Instant::now() + limit * 2,
+            fire_at,
             limit,
             seed,
             replay,
         },
     );
     drop(runs);
-    shared.changed.notify_one();
+    if wake {
+        shared.changed.notify_one();
+    }
     Watchdog { id }
 }
 
@@ -85,23 +96,20 @@ fn watch(shared: &Shared) {
     loop {
         let now = Instant::now();
         let earliest = runs.by_id.values().min_by_key(|e| e.fire_at);
-        match earliest {
-            None => runs = shared.changed.wait(runs).unwrap(),
-            Some(entry) if entry.fire_at <= now => {
-                // stderr is unbuffered: these lines survive the abort.
-                eprintln!(
-                    "  ... FAILED: the test ran {} s of wall time, past twice its wall-clock limit of {} s (LAB_WALL_LIMIT), and the simulation could not stop it: a task has not returned from one poll (a loop that never awaits?); aborting the process",
-                    (entry.limit * 2).as_secs(),
-                    entry.limit.as_secs()
-                );
-                eprintln!("seed={}", entry.seed);
-                eprintln!("replay: {}", entry.replay);
-                std::process::abort();
-            }
-            Some(entry) => {
-                let wait = entry.fire_at - now;
-                runs = shared.changed.wait_timeout(runs, wait).unwrap().0;
-            }
+        if let Some(entry) = earliest.filter(|e| e.fire_at <= now) {
+            // stderr is unbuffered: these lines survive the abort.
+            eprintln!(
+                "  ... FAILED: the test ran {} s of wall time, past twice its wall-clock limit of {} s (LAB_WALL_LIMIT), and the simulation could not stop it: a task has not returned from one poll (a loop that never awaits?); aborting the process",
+                (entry.limit * 2).as_secs(),
+                entry.limit.as_secs()
+            );
+            eprintln!("seed={}", entry.seed);
+            eprintln!("replay: {}", entry.replay);
+            std::process::abort();
         }
+        let wake_at = earliest.map_or(now + IDLE_CHECK, |e| e.fire_at);
+        runs.wakes_at = Some(wake_at);
+        runs = shared.changed.wait_timeout(runs, wake_at - now).unwrap().0;
+        runs.wakes_at = None;
     }
 }
