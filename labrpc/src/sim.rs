@@ -55,8 +55,8 @@ struct SimInner {
     failed: Notify,
     /// What components (the network, a lab's tester) can say about a run that hangs.
     hang_reporters: Mutex<Vec<HangReporter>>,
-    /// Counts task polls: how the hang report tells a deadlock from a run that is merely slow,
-    /// and how a livelock or a run past its wall-clock limit is caught.
+    /// Counts task polls and network bytes: how the hang report tells a deadlock from a run
+    /// that is merely slow, and how a livelock or a run past its wall-clock limit is caught.
     monitor: Monitor,
 }
 
@@ -215,7 +215,8 @@ impl Sim {
         self.inner.monitor.note_topic(topic);
     }
 
-    /// Counts a network event for the livelock report (a no-op unless suspect).
+    /// Counts a network event's bytes against the livelock limit, and the event itself for
+    /// the livelock report once the instant is suspect.
     pub(crate) fn note_network(
         &self,
         fate: &'static str,
@@ -243,8 +244,9 @@ pub enum RunError {
     Failed(String),
     /// The run went past its time budget; the hang report says what every task was waiting on.
     TimedOut { budget: Duration, report: String },
-    /// The run did more than the limit of task polls at one simulated instant: tasks kept
-    /// waking each other without time ever advancing. The livelock report says what they did.
+    /// The run passed the limit of task polls or network bytes at one simulated instant:
+    /// tasks kept waking each other without time ever advancing. The livelock report says
+    /// what they did.
     Livelock {
         at: Duration,
         polls: u64,
