@@ -18,6 +18,9 @@ pub struct TestCase {
     pub package: String,
     pub name: String,
     pub binary: PathBuf,
+    /// Marked `#[ignore]`: run only when asked (`--include-ignored`), for example tests that
+    /// fail on purpose to show what a failure looks like.
+    pub ignored: bool,
 }
 
 impl TestCase {
@@ -111,9 +114,11 @@ pub fn discover(packages: &[&str]) -> Result<Vec<TestCase>, String> {
     }
     let mut tests = Vec::new();
     for (package, binary) in binaries {
-        for name in list_tests(&binary)? {
+        let ignored = list_tests(&binary, true)?;
+        for name in list_tests(&binary, false)? {
             tests.push(TestCase {
                 package: package.clone(),
+                ignored: ignored.contains(&name),
                 name,
                 binary: binary.clone(),
             });
@@ -141,10 +146,15 @@ fn package_name(id: &str) -> Option<String> {
     id.split_whitespace().next().map(str::to_string)
 }
 
-/// The tests one binary holds (`--list --format terse` prints `name: test`).
-fn list_tests(binary: &PathBuf) -> Result<Vec<String>, String> {
-    let output = Command::new(binary)
-        .args(["--list", "--format", "terse"])
+/// The tests one binary holds (`--list --format terse` prints `name: test`), or only its
+/// ignored ones.
+fn list_tests(binary: &PathBuf, only_ignored: bool) -> Result<Vec<String>, String> {
+    let mut command = Command::new(binary);
+    command.args(["--list", "--format", "terse"]);
+    if only_ignored {
+        command.arg("--ignored");
+    }
+    let output = command
         .output()
         .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
     if !output.status.success() {

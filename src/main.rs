@@ -93,6 +93,14 @@ struct GradeArgs {
     /// Lists the selected tests and exits.
     #[arg(long)]
     list: bool,
+    /// Each run's wall-clock limit in seconds (passed to it as LAB_WALL_LIMIT): past it the
+    /// test fails with a report, and a run still going at twice the limit is killed.
+    #[arg(long, value_name = "SECS", default_value_t = runner::DEFAULT_WALL_LIMIT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    wall_limit: u64,
+    /// Also runs tests marked #[ignore] (such as labrpc's livelock_on_purpose, which fails
+    /// on purpose to show the livelock report).
+    #[arg(long)]
+    include_ignored: bool,
     /// Instead of grading, measures what tracing costs: runs the selected tests once with
     /// tracing off and once with LAB_TRACE on, and prints both wall times.
     #[arg(long)]
@@ -172,7 +180,7 @@ fn selected(args: &GradeArgs, test: &TestCase) -> bool {
             .any(|p| part == *p || part.starts_with(p.as_str()));
     let name_ok =
         args.tests.is_empty() || args.tests.iter().any(|t| test.name.contains(t.as_str()));
-    part_ok && name_ok
+    part_ok && name_ok && (args.include_ignored || !test.ignored)
 }
 
 fn grade(args: &GradeArgs) -> Result<bool, String> {
@@ -202,6 +210,7 @@ fn grade(args: &GradeArgs) -> Result<bool, String> {
                 test: test.clone(),
                 seed: seeds::seed_of_run(base, i),
                 trace: None,
+                wall_limit: std::time::Duration::from_secs(args.wall_limit),
             })
         })
         .enumerate()

@@ -4,11 +4,17 @@
 //! Its output goes to a log file; the grader reads back the `seed=… digest=…` line and the
 //! course's `Passed --` line (simulated seconds) from it. Logs of passing runs are deleted,
 //! logs of failing runs are kept and listed in the summary.
+//!
+//! Every run gets a wall-clock limit (`LAB_WALL_LIMIT`, from `--wall-limit`): the test fails
+//! itself with a report when it passes the limit, and its watchdog aborts it at twice the
+//! limit; the grader kills it only if it is still there after that, and says so. A failing
+//! run is replayed with `LAB_TRACE` under the same limits, and the trace file is capped
+//! (`LAB_TRACE_MAX_MB`, the harness's default unless set), so one bad seed cannot fill a disk.
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,8 +24,13 @@ use wait_timeout::ChildExt;
 
 use crate::discover::TestCase;
 
-/// A run that outlives this much wall time is killed and counted as failed.
-const WALL_LIMIT: Duration = Duration::from_secs(600);
+/// The wall-clock limit a run gets unless `--wall-limit` says otherwise (the harness's own
+/// default).
+pub const DEFAULT_WALL_LIMIT: Duration = Duration::from_secs(300);
+
+/// How long past twice its wall-clock limit (when its watchdog aborts it) the grader waits
+/// for a run before killing it.
+const KILL_GRACE: Duration = Duration::from_secs(30);
 
 /// One run to do.
 #[derive(Debug, Clone)]
@@ -28,6 +39,21 @@ pub struct Job {
     pub seed: u64,
     /// Where to write the run's trace (`LAB_TRACE`), if anywhere.
     pub trace: Option<PathBuf>,
+    /// The run's wall-clock limit (`LAB_WALL_LIMIT`).
+    pub wall_limit: Duration,
+}
+
+/// How a run's process ended.
+pub enum Ended {
+    Exited(ExitStatus),
+    /// The grader killed it after this long.
+    Killed(Duration),
+}
+
+impl Ended {
+    pub fn passed(&self) -> bool {
+        matches!(self, Ended::Exited(status) if status.success())
+    }
 }
 
 /// What one run did. Serialized with `--json`, read back by `merge`.
@@ -123,22 +149,35 @@ fn run_one(job: &Job, log_dir: &Path) -> RunResult {
     );
     let log_path = log_dir.join(file_name);
     let started = Instant::now();
-    let (passed, mut reason) = match spawn_and_wait(job, &log_path) {
-        Ok(passed) => (passed, None),
-        Err(reason) => (false, Some(reason)),
-    };
+    let ended = spawn_and_wait(job, &log_path);
     let wall_secs = started.elapsed().as_secs_f64();
     let output = std::fs::read_to_string(&log_path).unwrap_or_default();
     let (digest, sim_secs) = parse_output(&output);
-    if !passed && reason.is_none() {
-        reason = failure_reason(&output);
-    }
+    let (passed, reason) = match &ended {
+        Ok(ended) if ended.passed() => (true, None),
+        Ok(Ended::Exited(status)) => (
+            false,
+            Some(failure_reason(&output).unwrap_or_else(|| no_message(status))),
+        ),
+        Ok(Ended::Killed(after)) => (
+            false,
+            Some(format!(
+                "killed after {} s of wall time: it outlived its wall-clock limit of {} s (--wall-limit) and its own watchdog",
+                after.as_secs(),
+                job.wall_limit.as_secs()
+            )),
+        ),
+        Err(reason) => (false, Some(reason.clone())),
+    };
     let (mut trace, mut timeline) = (None, None);
     let log = if passed {
         let _ = std::fs::remove_file(&log_path);
         None
     } else {
-        (trace, timeline) = trace_failure(job, &log_path);
+        // A run the grader had to kill would only hang as long again with tracing on.
+        if !matches!(ended, Ok(Ended::Killed(_))) {
+            (trace, timeline) = trace_failure(job, &log_path);
+        }
         Some(log_path)
     };
     RunResult {
@@ -181,8 +220,28 @@ fn trace_failure(job: &Job, log_path: &Path) -> (Option<PathBuf>, Option<PathBuf
     (Some(trace_path), page)
 }
 
-/// Starts the test's process with its output going to `log_path`; Ok(passed).
-pub fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<bool, String> {
+/// What to say of a failing run that printed no failure line.
+fn no_message(status: &ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!(
+                "the test process died of signal {signal} and printed no failure message"
+            );
+        }
+    }
+    match status.code() {
+        Some(code) => {
+            format!("the test process exited with code {code} and printed no failure message")
+        }
+        None => "the test process failed and printed no failure message".into(),
+    }
+}
+
+/// Starts the test's process with its output going to `log_path` and waits for it, killing
+/// it if it outlives its wall-clock limit, its watchdog and a grace period.
+pub fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<Ended, String> {
     let log =
         File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
     let log_err = log.try_clone().map_err(|e| e.to_string())?;
@@ -191,7 +250,11 @@ pub fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<bool, String> {
         .args(["--exact", &job.test.name, "--nocapture", "--test-threads=1"])
         .env("LAB_SEED", job.seed.to_string())
         .env("CARGO_PKG_NAME", &job.test.package)
+        .env("LAB_WALL_LIMIT", job.wall_limit.as_secs().to_string())
         .env_remove("LAB_TRACE");
+    if job.test.ignored {
+        command.arg("--include-ignored");
+    }
     if let Some(trace) = &job.trace {
         command.env("LAB_TRACE", trace);
     }
@@ -201,15 +264,13 @@ pub fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<bool, String> {
         .stderr(log_err)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", job.test.binary.display()))?;
-    match child.wait_timeout(WALL_LIMIT).map_err(|e| e.to_string())? {
-        Some(status) => Ok(status.success()),
+    let kill_after = job.wall_limit * 2 + KILL_GRACE;
+    match child.wait_timeout(kill_after).map_err(|e| e.to_string())? {
+        Some(status) => Ok(Ended::Exited(status)),
         None => {
             let _ = child.kill();
             let _ = child.wait();
-            Err(format!(
-                "killed after {} s of wall time",
-                WALL_LIMIT.as_secs()
-            ))
+            Ok(Ended::Killed(kill_after))
         }
     }
 }

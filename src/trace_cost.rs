@@ -28,9 +28,10 @@ pub fn run(tests: &[TestCase], scratch: &Path) -> Result<(), String> {
                 test: test.clone(),
                 seed: 1 + i as u64,
                 trace: (mode == 1).then(|| trace.clone()),
+                wall_limit: crate::runner::DEFAULT_WALL_LIMIT,
             };
             let started = Instant::now();
-            let passed = spawn_and_wait(&job, &log)?;
+            let passed = spawn_and_wait(&job, &log)?.passed();
             *wall = started.elapsed().as_secs_f64();
             if !passed {
                 return Err(format!(

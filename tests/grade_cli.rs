@@ -118,3 +118,102 @@ fn slices_add_up_to_the_whole_session() {
     assert!(String::from_utf8_lossy(&merged.stdout).contains("10 passed, 0 failed"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The one run a `--json` file holds.
+fn only_run(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut runs: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(runs.len(), 1, "{text}");
+    runs.pop().unwrap()
+}
+
+#[test]
+fn a_livelock_fails_fast_with_its_report_and_a_capped_trace() {
+    let dir = std::env::temp_dir().join(format!("labs-grade-livelock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("run.json");
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_grade"))
+        .args([
+            "labrpc",
+            "--test",
+            "livelock_on_purpose",
+            "--include-ignored",
+        ])
+        .args(["--seed", "3", "--json", json.to_str().unwrap()])
+        // A small cap, to see the replay's trace cut.
+        .env("LAB_TRACE_MAX_MB", "1")
+        .output()
+        .expect("cannot run grade");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let run = only_run(&json);
+    let reason = run["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("livelock: 2,000,000 task polls and ")
+            && reason.ends_with(" network bytes at t=0.000000 s without simulated time advancing"),
+        "{reason}"
+    );
+    assert!(run["wall_secs"].as_f64().unwrap() < 30.0, "{run}");
+    let log = std::fs::read_to_string(run["log"].as_str().unwrap()).unwrap();
+    assert!(
+        log.contains("send         end1-99 -> server99 JunkServer.handler2"),
+        "the report does not name the looping call: {log}"
+    );
+    // The replay with tracing stopped at the same livelock, and its trace was cut at 1 MB.
+    let trace_path = run["trace"].as_str().expect("a traced replay");
+    let trace = std::fs::read_to_string(trace_path).unwrap();
+    assert!(trace.len() < 1_100_000, "{} bytes of trace", trace.len());
+    let last: serde_json::Value = serde_json::from_str(trace.lines().last().unwrap()).unwrap();
+    assert_eq!(last["topic"], "trace-cut", "{last}");
+    println!("{stdout}\n(graded in {:?})", started.elapsed());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_task_stuck_in_one_poll_is_stopped_by_its_watchdog() {
+    let dir = std::env::temp_dir().join(format!("labs-grade-stuck-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("run.json");
+    let out = grade(&[
+        "labrpc",
+        "--test",
+        "stuck_in_one_poll_on_purpose",
+        "--include-ignored",
+        "--wall-limit",
+        "1",
+        "--seed",
+        "3",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let run = only_run(&json);
+    let reason = run["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("past twice its wall-clock limit of 1 s")
+            && reason.contains("has not returned from one poll"),
+        "{reason}"
+    );
+    // The watchdog fired at 2 s; the grader would have killed the run at 32 s.
+    assert!(run["wall_secs"].as_f64().unwrap() < 20.0, "{run}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ignored_tests_run_only_when_asked() {
+    let out = grade(&["labrpc", "--list"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("livelock_on_purpose"), "{stdout}");
+    let out = grade(&["labrpc", "--list", "--include-ignored"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("livelock_on_purpose"), "{stdout}");
+}
+
+#[test]
+fn a_bad_wall_limit_is_a_usage_error() {
+    for bad in ["0", "five", "-3"] {
+        let out = grade(&["--wall-limit", bad]);
+        assert_eq!(out.status.code(), Some(2), "--wall-limit {bad}");
+    }
+}

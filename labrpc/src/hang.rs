@@ -48,48 +48,125 @@ pub(crate) async fn report(
 }
 
 /// Every task's stack of awaits, identical stacks counted together.
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
 async fn task_dump() -> String {
-    let handle = tokio::runtime::Handle::current();
-    let Ok(dump) = tokio::time::timeout(Duration::from_secs(1), handle.dump()).await else {
-        return "  (the task dump did not complete)\n".into();
+    let Some(tasks) = task_stacks().await else {
+        return "  (task dumps need Linux on x86_64 or aarch64, and must complete within 1 s)\n"
+            .into();
     };
-    let mut stacks: BTreeMap<String, usize> = BTreeMap::new();
-    for task in dump.tasks().iter() {
-        *stacks.entry(task.trace().to_string()).or_default() += 1;
+    let mut stacks: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, stack) in &tasks {
+        *stacks.entry(stack).or_default() += 1;
     }
     let total: usize = stacks.values().sum();
     let mut out = format!("  {total} tasks alive; what they are waiting on:\n");
-    let mut by_count: Vec<(&String, &usize)> = stacks.iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut by_count: Vec<(&str, usize)> = stacks.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     for (stack, count) in by_count {
         let _ = writeln!(out, "  {count} task(s):");
-        let frames: Vec<&str> = stack.lines().filter(|line| !is_plumbing(line)).collect();
-        let indent = frames
-            .iter()
-            .map(|f| f.len() - f.trim_start().len())
-            .min()
-            .unwrap_or(0);
-        for frame in frames {
-            let _ = writeln!(out, "      {}", shorten(&frame[indent..]));
+        for frame in stack.lines() {
+            let _ = writeln!(out, "      {frame}");
         }
     }
     out
 }
 
+/// Every task with its stack of awaits (plumbing frames dropped, paths shortened, one frame a
+/// line), from tokio's task dump; None where tokio cannot dump tasks. Shared with the livelock
+/// report.
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+pub(crate) async fn task_stacks() -> Option<Vec<(tokio::task::Id, String)>> {
+    let handle = tokio::runtime::Handle::current();
+    let dump = tokio::time::timeout(Duration::from_secs(1), handle.dump())
+        .await
+        .ok()?;
+    let stacks = dump
+        .tasks()
+        .iter()
+        .map(|task| (task.id(), canonical(&task.trace().to_string())))
+        .collect();
+    Some(stacks)
+}
+
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+pub(crate) async fn task_stacks() -> Option<Vec<(tokio::task::Id, String)>> {
+    None
+}
+
+/// A task's tree of awaits in a form that depends only on the tree: tokio draws siblings in
+/// hash-set order, which differs from run to run, so same seed would not mean same report.
+/// Here siblings are sorted, plumbing frames are dropped (their children move up), paths are
+/// shortened, and each level is indented by three spaces.
+#[allow(dead_code)]
+fn canonical(tree: &str) -> String {
+    struct Node {
+        frame: String,
+        children: Vec<usize>,
+    }
+    // Node 0 is a root above the real roots.
+    let mut nodes = vec![Node {
+        frame: String::new(),
+        children: vec![],
+    }];
+    // (depth, node) of the current path from the root.
+    let mut path: Vec<(usize, usize)> = vec![(0, 0)];
+    for line in tree.lines() {
+        let Some(mark) = line.chars().position(|c| c == '╼') else {
+            continue;
+        };
+        let depth = mark + 1;
+        let frame: String = line.chars().skip(mark + 1).collect();
+        let frame = frame.trim_matches(|c: char| c.is_whitespace()).to_string();
+        while path.last().is_some_and(|&(d, _)| d >= depth) && path.len() > 1 {
+            path.pop();
+        }
+        let parent = path.last().map_or(0, |&(_, n)| n);
+        nodes.push(Node {
+            frame,
+            children: vec![],
+        });
+        let id = nodes.len() - 1;
+        nodes[parent].children.push(id);
+        path.push((depth, id));
+    }
+    fn render(nodes: &[Node], id: usize, level: usize) -> Vec<String> {
+        let node = &nodes[id];
+        let keep = id != 0 && !is_plumbing(&node.frame);
+        let child_level = if keep { level + 1 } else { level };
+        let mut children: Vec<String> = node
+            .children
+            .iter()
+            .map(|&c| render(nodes, c, child_level).join("\n"))
+            .filter(|c| !c.is_empty())
+            .collect();
+        children.sort();
+        children.dedup();
+        let mut lines = Vec::new();
+        if keep {
+            lines.push(format!("{}{}", "   ".repeat(level), shorten(&node.frame)));
+        }
+        lines.extend(children);
+        lines
+    }
+    render(&nodes, 0, 0).join("\n")
+}
+
 /// Frames of the standard library's and of the panic-catching wrapper, which every task has.
 #[allow(dead_code)]
 fn is_plumbing(frame: &str) -> bool {
-    let name = frame.trim_start_matches(|c: char| c.is_whitespace() || "└╼─".contains(c));
+    let name = frame.trim_start_matches(|c: char| c.is_whitespace() || "└├│╼─".contains(c));
     [
         "std::",
         "core::",
         "<core::",
         "<labrpc::sim::FailOnPanic",
         "<core::pin::Pin",
+        "<&mut F as core::future",
     ]
     .iter()
     .any(|prefix| name.starts_with(prefix))
@@ -109,12 +186,4 @@ fn shorten(frame: &str) -> String {
         }
         None => frame.to_string(),
     }
-}
-
-#[cfg(not(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-)))]
-async fn task_dump() -> String {
-    "  (task dumps need Linux on x86_64 or aarch64)\n".into()
 }

@@ -6,6 +6,8 @@
 //!   disconnection, unreliability, reordering, long delays and deleted servers.
 //! - [`service!`]: declare a service's methods once; get a typed client and a dispatcher.
 //! - [`codec`]: serde + bincode, on every call.
+//! - [`livelock`]: a run that works without simulated time advancing, or past its wall-clock
+//!   limit, fails with a report.
 //!
 //! labrpc knows nothing of Raft or any lab: it sits at the bottom of the layering.
 
@@ -13,6 +15,7 @@ pub mod codec;
 mod digest;
 mod error;
 mod hang;
+pub mod livelock;
 mod network;
 mod server;
 pub mod service;

@@ -494,8 +494,9 @@ impl ClientEnd {
         Ok(reply)
     }
 
-    fn record(&self, fate: Fate, to: &str, method: &str, size: usize) {
+    fn record(&self, fate: Fate, to: &str, method: &'static str, size: usize) {
         let sim = &self.net.inner.sim;
+        sim.note_network(fate.as_str(), &self.name, to, method, size);
         sim.record(&[
             fate.as_str().as_bytes(),
             self.name.as_bytes(),

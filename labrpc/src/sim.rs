@@ -14,12 +14,16 @@
 //!
 //! `realtime = true` (the harness sets it from `LAB_REALTIME=1`) runs the same future on a
 //! multi-threaded runtime against the wall clock instead, to shake out what one thread hides.
+//!
+//! A run ends in one of five ways (see [`RunError`]): the body finishes, the body or a spawned
+//! task fails, the simulated budget runs out (the hang report), the run livelocks at one
+//! simulated instant, or it passes its wall-clock limit (both watched by
+//! [`livelock`](crate::livelock)).
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -30,6 +34,7 @@ use tokio::runtime::{Builder, RngSeed, UnhandledPanic};
 use tokio::sync::Notify;
 
 use crate::digest::Digest;
+use crate::livelock::{self, Monitor, Trip};
 
 /// A handle on the running simulation. Cheap to clone.
 #[derive(Clone)]
@@ -50,8 +55,9 @@ struct SimInner {
     failed: Notify,
     /// What components (the network, a lab's tester) can say about a run that hangs.
     hang_reporters: Mutex<Vec<HangReporter>>,
-    /// Task polls so far: how the hang report tells a deadlock from a run that is merely slow.
-    polls: AtomicU64,
+    /// Counts task polls and network bytes: how the hang report tells a deadlock from a run
+    /// that is merely slow, and how a livelock or a run past its wall-clock limit is caught.
+    monitor: Monitor,
 }
 
 /// Describes what a component is waiting on, for the hang report; None when it has nothing
@@ -110,7 +116,7 @@ where
 }
 
 impl Sim {
-    fn new(seed: u64, realtime: bool) -> Sim {
+    fn new(seed: u64, realtime: bool, limits: &Limits) -> Sim {
         Sim {
             inner: Arc::new(SimInner {
                 seed,
@@ -121,7 +127,14 @@ impl Sim {
                 failure: Mutex::new(None),
                 failed: Notify::new(),
                 hang_reporters: Mutex::new(Vec::new()),
-                polls: AtomicU64::new(0),
+                monitor: Monitor::new(
+                    !realtime,
+                    livelock::Budget {
+                        polls: limits.polls_per_instant,
+                        bytes: limits.bytes_per_instant,
+                    },
+                    limits.wall,
+                ),
             }),
         }
     }
@@ -185,6 +198,38 @@ impl Sim {
         self.inner.hang_reporters.lock().unwrap().push(reporter);
     }
 
+    /// The most task polls and the most network bytes this run has had at one simulated
+    /// instant so far, each with when: how close a passing run came to the livelock limits.
+    pub fn largest_instants(&self) -> ((u64, Duration), (u64, Duration)) {
+        self.inner.monitor.largest_instants()
+    }
+
+    /// Whether this run's current instant is suspected of livelock, so that its trace topics
+    /// should be counted with [`Sim::note_topic`] (see also [`livelock::tallying_topics`]).
+    pub fn is_suspect(&self) -> bool {
+        self.inner.monitor.is_suspect()
+    }
+
+    /// Counts a trace event's topic for the livelock report (a no-op unless suspect).
+    pub fn note_topic(&self, topic: &str) {
+        self.inner.monitor.note_topic(topic);
+    }
+
+    /// Counts a network event's bytes against the livelock limit, and the event itself for
+    /// the livelock report once the instant is suspect.
+    pub(crate) fn note_network(
+        &self,
+        fate: &'static str,
+        from: &str,
+        to: &str,
+        method: &'static str,
+        size: usize,
+    ) {
+        self.inner
+            .monitor
+            .note_network(fate, from, to, method, size as u64, || self.elapsed());
+    }
+
     fn failure(&self) -> Option<String> {
         self.inner.failure.lock().unwrap().clone()
     }
@@ -199,6 +244,18 @@ pub enum RunError {
     Failed(String),
     /// The run went past its time budget; the hang report says what every task was waiting on.
     TimedOut { budget: Duration, report: String },
+    /// The run passed the limit of task polls or network bytes at one simulated instant:
+    /// tasks kept waking each other without time ever advancing. The livelock report says
+    /// what they did.
+    Livelock {
+        at: Duration,
+        polls: u64,
+        bytes: u64,
+        report: String,
+    },
+    /// The run went past its wall-clock limit (the harness's `LAB_WALL_LIMIT`); the hang
+    /// report says what every task was waiting on.
+    WallClock { limit: Duration, report: String },
 }
 
 impl std::fmt::Display for RunError {
@@ -210,12 +267,58 @@ impl std::fmt::Display for RunError {
                 "the test ran past its time budget of {:.0} s without finishing\n{report}",
                 budget.as_secs_f64()
             ),
+            RunError::Livelock {
+                at,
+                polls,
+                bytes,
+                report,
+            } => write!(
+                f,
+                "livelock: {} task polls and {} network bytes at t={:.6} s without simulated time advancing\n{report}",
+                livelock::group(*polls),
+                livelock::group(*bytes),
+                at.as_secs_f64()
+            ),
+            RunError::WallClock { limit, report } => write!(
+                f,
+                "the test ran past its wall-clock limit of {} s without finishing (LAB_WALL_LIMIT=SECS changes it)\n{report}",
+                limit.as_secs()
+            ),
+        }
+    }
+}
+
+/// What stops a run besides its own end.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Simulated time the run may take (wall time in realtime mode).
+    pub budget: Duration,
+    /// Task polls at one simulated instant that mean a livelock (not checked in realtime
+    /// mode, where time is the wall clock's).
+    pub polls_per_instant: u64,
+    /// Network bytes (requests sent, replies delivered) at one simulated instant that mean a
+    /// livelock; like `polls_per_instant`, but quick to trip when every turn of the loop
+    /// moves a lot of data.
+    pub bytes_per_instant: u64,
+    /// Wall time the run may take, if limited.
+    pub wall: Option<Duration>,
+}
+
+impl Limits {
+    /// The given budget, the default livelock limit, no wall-clock limit.
+    pub fn new(budget: Duration) -> Limits {
+        Limits {
+            budget,
+            polls_per_instant: livelock::DEFAULT_POLLS_PER_INSTANT,
+            bytes_per_instant: livelock::DEFAULT_BYTES_PER_INSTANT,
+            wall: None,
         }
     }
 }
 
 /// Runs `body` as one simulation with the given seed, stopping it when `budget` (simulated
-/// time) runs out. Returns the handle (for the seed and digest) and the outcome.
+/// time) runs out or it livelocks. Returns the handle (for the seed and digest) and the
+/// outcome.
 pub fn run<F, Fut>(
     seed: u64,
     realtime: bool,
@@ -226,10 +329,28 @@ where
     F: FnOnce() -> Fut,
     Fut: Future,
 {
-    let sim = Sim::new(seed, realtime);
+    run_with(seed, realtime, Limits::new(budget), body)
+}
+
+/// [`run`] with every limit given.
+pub fn run_with<F, Fut>(
+    seed: u64,
+    realtime: bool,
+    limits: Limits,
+    body: F,
+) -> (Sim, Result<Fut::Output, RunError>)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future,
+{
+    let budget = limits.budget;
+    let sim = Sim::new(seed, realtime, &limits);
     let counter = sim.clone();
-    let count_poll = move |_: &tokio::runtime::TaskMeta<'_>| {
-        counter.inner.polls.fetch_add(1, Ordering::Relaxed);
+    let count_poll = move |meta: &tokio::runtime::TaskMeta<'_>| {
+        counter
+            .inner
+            .monitor
+            .on_poll(meta.id(), || counter.elapsed());
     };
     let runtime = if realtime {
         let on_start = sim.clone();
@@ -244,6 +365,12 @@ where
             .enable_time()
             .start_paused(true)
             .on_before_task_poll(count_poll)
+            // The paused clock moves only while the runtime parks: each unpark may begin a
+            // new instant.
+            .on_thread_unpark({
+                let sim = sim.clone();
+                move || sim.inner.monitor.on_unpark(|| sim.elapsed())
+            })
             .rng_seed(RngSeed::from_bytes(&seed.to_le_bytes()))
             // A tokio::spawn'ed task that panics (one not started through `spawn` above)
             // still fails the run rather than vanishing.
@@ -268,6 +395,7 @@ where
     // Dropping the runtime drops every task still alive; keep the handle reachable for their
     // destructors until then.
     drop(runtime);
+    sim.inner.monitor.finish();
     set_current(None);
     let outcome = match outcome {
         Ok(result) => result,
@@ -297,9 +425,10 @@ async fn watch<Fut: Future>(
         tokio::select! {
             biased;
             _ = failed.as_mut() => return Err(RunError::Failed(sim.failure().unwrap_or_default())),
+            _ = sim.inner.monitor.wake.notified() => return Err(stopped(sim).await),
             output = &mut body => return Ok(output),
             _ = tokio::time::sleep_until(tick) => {
-                let polls = sim.inner.polls.load(Ordering::Relaxed);
+                let polls = sim.inner.monitor.polls();
                 if polls != polls_seen {
                     polls_seen = polls;
                     last_active = sim.elapsed();
@@ -309,6 +438,46 @@ async fn watch<Fut: Future>(
                     let report = crate::hang::report(sim, last_active, &sim.inner.hang_reporters).await;
                     return Err(RunError::TimedOut { budget, report });
                 }
+            }
+        }
+    }
+}
+
+/// The failure of a run its monitor stopped: a livelock, or the wall-clock limit.
+async fn stopped(sim: &Sim) -> RunError {
+    let monitor = &sim.inner.monitor;
+    let verdict = monitor
+        .take_verdict()
+        .expect("the monitor wakes the run only once it has a verdict");
+    match verdict.trip {
+        Trip::Polls | Trip::Bytes => {
+            tracing::error!(
+                topic = "failure",
+                "livelock: simulated time stopped advancing"
+            );
+            let report = livelock::report(&verdict, monitor.limit()).await;
+            RunError::Livelock {
+                at: verdict.at,
+                polls: verdict.polls,
+                bytes: verdict.bytes,
+                report,
+            }
+        }
+        Trip::WallClock => {
+            tracing::error!(topic = "failure", "the test ran past its wall-clock limit");
+            let ((polls, since), _) = sim.largest_instants();
+            let now = sim.elapsed();
+            // Tasks were running when the limit hit (the check runs in the poll hook).
+            let mut report = crate::hang::report(sim, now, &sim.inner.hang_reporters).await;
+            report.push_str(&format!(
+                "  {} task polls in all; the most at one simulated instant: {} at t={:.6} s\n",
+                livelock::group(monitor.polls()),
+                livelock::group(polls),
+                since.as_secs_f64()
+            ));
+            RunError::WallClock {
+                limit: monitor.wall_limit().unwrap_or_default(),
+                report,
             }
         }
     }

@@ -468,3 +468,180 @@ fn hang_report_names_what_each_task_waits_on() {
         },
     );
 }
+
+/// A client that calls again the moment a call returns, on the zero-delay reliable network:
+/// simulated time never advances. (A student's Raft does this with a leader that resends at
+/// once on every rejection.)
+async fn retries_at_once() {
+    let (_net, _js, client) = setup();
+    let retrier = sim::spawn(async move {
+        loop {
+            let _ = client.handler2(&1).await;
+        }
+    });
+    let _ = retrier.await;
+}
+
+/// The livelock error of `retries_at_once` with this seed and poll limit.
+fn livelock_of(seed: u64, polls_per_instant: u64) -> (sim::RunError, std::time::Duration) {
+    let limits = sim::Limits {
+        polls_per_instant,
+        ..sim::Limits::new(BUDGET)
+    };
+    let wall = std::time::Instant::now();
+    let (_sim, outcome) = sim::run_with(seed, false, limits, retries_at_once);
+    (outcome.unwrap_err(), wall.elapsed())
+}
+
+#[test]
+fn livelock_is_a_clear_failure() {
+    runs_test(
+        "a run stuck at one simulated instant fails with a livelock report",
+        || {
+            // Count trace topics as the harness does for every lab test.
+            harness::trace::init().unwrap();
+            let (error, wall) = livelock_of(7, 400_000);
+            let report = error.to_string();
+            println!("{report}");
+            println!("(failed after {wall:?} of wall time)");
+            assert!(
+                matches!(error, sim::RunError::Livelock { polls: 400_000, .. }),
+                "got {error:?}"
+            );
+            assert!(report.contains("at t=0.000000 s"), "{report}");
+            assert!(
+                report.contains("send         end1-99 -> server99 JunkServer.handler2"),
+                "the looping call is not named: {report}"
+            );
+            assert!(
+                report.contains("deliver      end1-99 -> server99 JunkServer.handler2"),
+                "{report}"
+            );
+            assert!(report.contains("trace topics: deliver "), "{report}");
+            #[cfg(all(
+                target_os = "linux",
+                any(target_arch = "x86_64", target_arch = "aarch64")
+            ))]
+            assert!(
+                report.contains("retries_at_once"),
+                "the task dump does not show the looping task: {report}"
+            );
+            let (again, _) = livelock_of(7, 400_000);
+            assert_eq!(again.to_string(), report, "same seed, another report");
+        },
+    );
+}
+
+#[test]
+fn a_livelock_of_large_messages_trips_on_bytes() {
+    runs_test(
+        "a livelock moving a lot of data trips the byte limit",
+        || {
+            let wall = std::time::Instant::now();
+            let (_sim, outcome) = sim::run(9, false, BUDGET, || async {
+                let (_net, _js, client) = setup();
+                let big = "x".repeat(100_000);
+                let retrier = sim::spawn(async move {
+                    loop {
+                        let _ = client.handler6(&big).await;
+                    }
+                });
+                let _ = retrier.await;
+            });
+            let error = outcome.unwrap_err();
+            let message = error.to_string();
+            println!(
+                "{message}\n(failed after {:?} of wall time)",
+                wall.elapsed()
+            );
+            let sim::RunError::Livelock { polls, bytes, .. } = error else {
+                panic!("got {error:?}");
+            };
+            let limits = sim::Limits::new(BUDGET);
+            assert!(bytes >= limits.bytes_per_instant, "{bytes} bytes");
+            assert!(polls < limits.polls_per_instant / 10, "{polls} polls");
+            assert!(message.contains("JunkServer.handler6"), "{message}");
+        },
+    );
+}
+
+#[test]
+fn the_default_livelock_limit_fails_in_seconds() {
+    runs_test(
+        "a livelock fails within seconds at the default limit",
+        || {
+            let (error, wall) = livelock_of(8, sim::Limits::new(BUDGET).polls_per_instant);
+            println!(
+                "{}\n(failed after {wall:?} of wall time)",
+                error.to_string().lines().next().unwrap()
+            );
+            assert!(
+                matches!(error, sim::RunError::Livelock { .. }),
+                "got {error:?}"
+            );
+            assert!(
+                wall < std::time::Duration::from_secs(60),
+                "the livelock took {wall:?} to detect"
+            );
+        },
+    );
+}
+
+/// Fails on purpose, to show the livelock report under `cargo test` and under the grader
+/// (`cargo run --release -- labrpc --test livelock_on_purpose --include-ignored`).
+#[test]
+#[ignore = "fails on purpose: shows what a livelock looks like"]
+fn livelock_on_purpose() {
+    labrpc_test(
+        "a client that retries at once, forever (fails on purpose)",
+        retries_at_once,
+    );
+}
+
+/// Fails on purpose: a task that never returns from one poll, which only the harness's
+/// watchdog can stop (`LAB_WALL_LIMIT=1` makes that quick).
+#[test]
+#[ignore = "fails on purpose: shows the watchdog ending a task stuck in one poll"]
+fn stuck_in_one_poll_on_purpose() {
+    labrpc_test("a task that never yields (fails on purpose)", || async {
+        let spin = sim::spawn(async {
+            let mut x = 0u64;
+            loop {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+        });
+        let _: () = spin.await.unwrap();
+    });
+}
+
+#[test]
+fn wall_clock_limit_is_a_clear_failure() {
+    runs_test(
+        "a run past its wall-clock limit fails with a report",
+        || {
+            let limits = sim::Limits {
+                // Ten million simulated seconds: the budget would take far longer than the
+                // wall-clock limit to run out.
+                wall: Some(Duration::from_secs(1)),
+                ..sim::Limits::new(Duration::from_secs(10_000_000))
+            };
+            let wall = std::time::Instant::now();
+            let (_sim, outcome) = sim::run_with(7, false, limits, || async {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            });
+            let took = wall.elapsed();
+            let error = outcome.unwrap_err();
+            let report = error.to_string();
+            println!("{report}");
+            assert!(
+                matches!(error, sim::RunError::WallClock { .. }),
+                "got {error:?}"
+            );
+            assert!(report.contains("wall-clock limit of 1 s"), "{report}");
+            assert!(report.contains("hang report at t="), "{report}");
+            assert!(took < Duration::from_secs(5), "stopped only after {took:?}");
+        },
+    );
+}

@@ -5,6 +5,14 @@
 //! pass or fail, the line `seed=S digest=D` that identifies the run. On failure it prints the
 //! reason and the one command that replays the run, then fails the test.
 //!
+//! Besides the simulated budget, every run has a wall-clock limit (`LAB_WALL_LIMIT=SECS`,
+//! default [`DEFAULT_WALL_LIMIT`]) so that nothing can hang `cargo test`: the simulation
+//! checks it between task polls and fails the run with a report; a watchdog thread aborts the
+//! process if the run is still going at twice the limit (a task stuck inside one poll, where
+//! no check can run). The simulation also fails a run that livelocks at one simulated instant
+//! (see `labrpc::livelock`). `LAB_LIVELOCK_STATS=1` prints, per run, the most task polls done
+//! at one simulated instant, to see how far a passing run is from the livelock limit.
+//!
 //! [`report`] prints the course's result lines; [`trace`] sets up `tracing` so that
 //! `RUST_LOG` prints events stamped with simulated time, and `LAB_TRACE=FILE` writes them as
 //! JSON lines.
@@ -12,11 +20,17 @@
 pub mod report;
 pub mod seed;
 pub mod trace;
+mod watchdog;
 
 use std::future::Future;
 use std::time::Duration;
 
 pub use labrpc::sim::RunError;
+
+/// The wall-clock limit of one run unless `LAB_WALL_LIMIT` says otherwise: generous, since a
+/// simulated test takes well under a second of wall time in release builds and a realtime one
+/// (`LAB_REALTIME=1`) at most its 120 s budget; debug builds are some ten times slower.
+pub const DEFAULT_WALL_LIMIT: Duration = Duration::from_secs(300);
 
 /// The course's per-test limit: every tester fails a test that runs past 120 s.
 pub const COURSE_TEST_BUDGET: Duration = Duration::from_secs(120);
@@ -39,15 +53,77 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ()>,
 {
-    trace::init();
+    if let Err(message) = trace::init() {
+        println!("  ... FAILED: {message}");
+        return Err(RunError::Failed(message));
+    }
     let seed = seed::from_env();
     let realtime = seed::realtime_from_env();
-    let (sim, outcome) = labrpc::sim::run(seed, realtime, budget, body);
+    let replay = seed::replay_command(seed);
+    let wall = match wall_limit_from_env() {
+        Ok(wall) => wall,
+        Err(message) => {
+            println!("  ... FAILED: {message}");
+            return Err(RunError::Failed(message));
+        }
+    };
+    let limits = labrpc::sim::Limits {
+        wall: Some(wall),
+        ..labrpc::sim::Limits::new(budget)
+    };
+    let watchdog = watchdog::start(wall, seed, replay.clone());
+    let (sim, outcome) = labrpc::sim::run_with(seed, realtime, limits, body);
+    drop(watchdog);
     trace::flush();
     println!("seed={} digest={}", sim.seed(), sim.digest());
+    if std::env::var_os("LAB_LIVELOCK_STATS").is_some() {
+        let ((polls, at), (bytes, bytes_at)) = sim.largest_instants();
+        println!(
+            "livelock stats: most task polls at one simulated instant: {polls} at t={:.6} s (the limit is {}); most network bytes: {bytes} at t={:.6} s (the limit is {})",
+            at.as_secs_f64(),
+            limits.polls_per_instant,
+            bytes_at.as_secs_f64(),
+            limits.bytes_per_instant
+        );
+    }
     if let Err(error) = &outcome {
         println!("  ... FAILED: {error}");
-        println!("replay: {}", seed::replay_command(sim.seed()));
+        println!("replay: {replay}");
     }
     outcome
+}
+
+/// `LAB_WALL_LIMIT=SECS` (a positive whole number of seconds), else the default.
+pub fn wall_limit_from_env() -> Result<Duration, String> {
+    match std::env::var("LAB_WALL_LIMIT") {
+        Ok(text) => parse_wall_limit(&text).ok_or_else(|| {
+            format!(
+                "LAB_WALL_LIMIT={text:?} is not a wall-clock limit: give a positive whole number of seconds, such as LAB_WALL_LIMIT=300"
+            )
+        }),
+        Err(_) => Ok(DEFAULT_WALL_LIMIT),
+    }
+}
+
+fn parse_wall_limit(text: &str) -> Option<Duration> {
+    match text.trim().parse::<u64>() {
+        Ok(secs) if secs > 0 => Some(Duration::from_secs(secs)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parses_wall_limits() {
+        use std::time::Duration;
+        assert_eq!(
+            super::parse_wall_limit("300"),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(super::parse_wall_limit(" 5 "), Some(Duration::from_secs(5)));
+        assert_eq!(super::parse_wall_limit("0"), None);
+        assert_eq!(super::parse_wall_limit("5m"), None);
+        assert_eq!(super::parse_wall_limit("-1"), None);
+    }
 }
