@@ -60,6 +60,10 @@ impl History {
         self.inner.lock().unwrap().ops.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Fails the test unless the history is linearizable. `test` names the history's page
     /// (written to the system's temp directory when it is not).
     pub fn check(&self, test: &str) {
