@@ -46,6 +46,8 @@ struct State<S> {
     links: Vec<Vec<bool>>,
     /// Whether each server was last traced as cut off from some live peer.
     cut: Vec<bool>,
+    /// Whether each server is attached, in the Raft tester's sense ([`Group::attach`]).
+    attached: Vec<bool>,
     /// How many times each server has been started.
     starts: Vec<u32>,
 }
@@ -65,6 +67,7 @@ impl<S: Clone> Group<S> {
                 end_names: vec![Vec::new(); n],
                 links: vec![vec![false; n]; n],
                 cut: vec![false; n],
+                attached: vec![false; n],
                 starts: vec![0; n],
             })),
         }
@@ -214,6 +217,38 @@ impl<S: Clone> Group<S> {
         self.trace_links(&mut st);
     }
 
+    // ---- the course's Raft tester's connect(i) and disconnect(i) ----------------------
+    //
+    // There a server is connected or not, and a link is enabled exactly when both its
+    // servers are. A server is traced as cut off while it is detached, not when a peer is.
+
+    /// Whether server i is attached (and not shut down since).
+    pub fn is_attached(&self, i: usize) -> bool {
+        self.state().attached[i]
+    }
+
+    /// Attaches server i: enables its links to and from every attached server, itself
+    /// included.
+    pub fn attach(&self, i: usize) {
+        let mut st = self.state();
+        if !st.attached[i] {
+            tracing::debug!(node = self.nodes[i], topic = "connect");
+        }
+        st.attached[i] = true;
+        let attached: Vec<usize> = (0..self.n()).filter(|&j| st.attached[j]).collect();
+        self.set_links(&mut st, i, &attached, true);
+    }
+
+    /// Detaches server i: disables every link to or from it.
+    pub fn detach(&self, i: usize) {
+        let mut st = self.state();
+        if st.attached[i] {
+            tracing::debug!(node = self.nodes[i], topic = "disconnect");
+        }
+        st.attached[i] = false;
+        self.set_links(&mut st, i, &self.all(), false);
+    }
+
     // ---- crash and restart -----------------------------------------------------------
 
     /// The course's `ShutdownServer`: cut i off, delete its server (so none of its replies
@@ -224,9 +259,11 @@ impl<S: Clone> Group<S> {
         let all = self.all();
         let mut st = self.state();
         self.set_links(&mut st, i, &all, false);
+        st.attached[i] = false;
         self.net.delete_server(&self.names[i]);
         st.saved[i] = Arc::new(st.saved[i].copy());
-        // `cut[i]` stays as it was: the server is traced "connect" once it is back and whole.
+        // `cut[i]` stays as it was: the server is traced "connect" once it is back and whole
+        // (or, in the Raft tester's terms, attached again).
         let server = st.servers[i].take();
         if server.is_some() {
             tracing::debug!(node = self.nodes[i], topic = "crash");

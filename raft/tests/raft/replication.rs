@@ -5,8 +5,8 @@ use std::time::Duration;
 use labrpc::sim;
 use tokio::time::sleep;
 
-use crate::config::commands::random_string;
 use crate::config::{cmd, cmd_value, random_cmd, run, Config, RAFT_ELECTION_TIMEOUT};
+use tester::random_string;
 
 #[test]
 fn basic_agree_2b() {

@@ -5,7 +5,6 @@
 //! with [`cmd_value`]. All randomness comes from the simulation's seeded generator.
 
 use labrpc::{codec, sim};
-use rand::Rng;
 
 /// A command as Raft sees it.
 pub type Cmd = Vec<u8>;
@@ -28,16 +27,6 @@ pub fn random_int() -> u64 {
 /// A command holding a random int.
 pub fn random_cmd() -> Cmd {
     cmd(random_int())
-}
-
-/// A random string of `n` characters (config.go's `randstring`).
-pub fn random_string(n: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    sim::current().with_rng(|rng| {
-        (0..n)
-            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-            .collect()
-    })
 }
 
 /// A command, readably, for failure messages.

@@ -2,7 +2,8 @@
 //!
 //! A [`Config`] is a network of `n` Raft peers that a test can disconnect, crash, restart
 //! and make unreliable, plus the checkers that watch everything the peers apply:
-//! - `mod.rs` (this file): building the network, crash and restart, the result line;
+//! - `mod.rs` (this file): the peers (a toolkit [`Group`]: links, crash and restart with
+//!   persister copies), the result line;
 //! - [`applier`]: the apply checkers (agreement at every index, order, the snapshotting
 //!   service of part 2D);
 //! - [`checks`]: what tests assert and wait for (`check_one_leader`, `one`, `wait`, …);
@@ -22,8 +23,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use harness::report;
-use labrpc::{ClientEnd, Network, Server};
-use raft::{Persister, Raft};
+use labrpc::{Network, Server};
+use raft::Raft;
+use tester::Group;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -58,8 +60,10 @@ pub struct Config {
 }
 
 struct Inner {
-    n: usize,
     net: Network,
+    /// The peers, named "0", "1", …; connected and disconnected as the course's Raft tester
+    /// does ([`Group::attach`]).
+    peers: Group<Raft>,
     /// Whether restarted peers get the snapshotting applier (part 2D).
     snapshot: bool,
     start: Instant,
@@ -69,14 +73,10 @@ struct Inner {
 
 /// What the tester knows, behind one lock (as config.go's `cfg.mu`).
 struct State {
-    rafts: Vec<Option<Raft>>,
     /// Each peer's applier task, and its incarnation (bumped on every crash, so an old
     /// applier that is still draining its channel stops instead of checking stale messages).
     appliers: Vec<Option<JoinHandle<()>>>,
     incarnation: Vec<u64>,
-    connected: Vec<bool>,
-    saved: Vec<Arc<Persister>>,
-    end_names: Vec<Vec<String>>,
     /// `logs[i][index]`: the command peer i applied at index.
     logs: Vec<Vec<Option<Cmd>>>,
     last_applied: Vec<u64>,
@@ -95,20 +95,17 @@ impl Config {
     pub fn new(n: usize, unreliable: bool, snapshot: bool) -> Config {
         let net = Network::new();
         let now = Instant::now();
+        let names = (0..n).map(|i| i.to_string()).collect();
         let cfg = Config {
             inner: Arc::new(Inner {
-                n,
+                peers: Group::new(&net, names, (0..n as i64).collect()),
                 net,
                 snapshot,
                 start: now,
                 finished: AtomicBool::new(false),
                 state: Mutex::new(State {
-                    rafts: vec![None; n],
                     appliers: (0..n).map(|_| None).collect(),
                     incarnation: vec![0; n],
-                    connected: vec![false; n],
-                    saved: (0..n).map(|_| Arc::new(Persister::new())).collect(),
-                    end_names: vec![Vec::new(); n],
                     logs: vec![Vec::new(); n],
                     last_applied: vec![0; n],
                     apply_err: vec![None; n],
@@ -132,7 +129,7 @@ impl Config {
     }
 
     pub fn n(&self) -> usize {
-        self.inner.n
+        self.inner.peers.n()
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -141,11 +138,11 @@ impl Config {
 
     /// Peer i's Raft, unless it is crashed.
     pub fn raft(&self, i: usize) -> Option<Raft> {
-        self.state().rafts[i].clone()
+        self.inner.peers.server(i)
     }
 
     pub fn is_connected(&self, i: usize) -> bool {
-        self.state().connected[i]
+        self.inner.peers.is_attached(i)
     }
 
     /// `Start(cmd)` on peer i; `None` if it is not the leader or is crashed.
@@ -164,105 +161,56 @@ impl Config {
     /// delete its server (so no reply of its ever arrives again), give the tester a copy of
     /// its persister (so the old instance cannot change what the next one reads), kill it.
     pub fn crash1(&self, i: usize) {
-        self.disconnect(i);
-        self.inner.net.delete_server(&server_name(i));
-        let mut st = self.state();
-        st.saved[i] = Arc::new(st.saved[i].copy());
-        if let Some(raft) = st.rafts[i].take() {
-            tracing::debug!(node = i, topic = "crash", "tester crashed peer {i}");
+        if let Some(raft) = self.inner.peers.shutdown_server(i) {
             raft.kill();
         }
+        let mut st = self.state();
         st.incarnation[i] += 1;
         if let Some(applier) = st.appliers[i].take() {
             applier.abort();
         }
     }
 
-    /// Starts or restarts peer i from its saved state, with fresh end names (so the crashed
+    /// Starts or restarts peer i from its saved state, with fresh ends (so the crashed
     /// instance's ends can no longer send). Does not connect it.
     pub fn start1(&self, i: usize) {
         self.crash1(i);
-        let net = &self.inner.net;
-        let mut st = self.state();
-        st.end_names[i] = (0..self.inner.n)
-            .map(|_| commands::random_string(20))
-            .collect();
-        let ends: Vec<ClientEnd> = st.end_names[i]
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let end = net.make_end(name.clone());
-                net.connect(name, &server_name(j));
-                end
-            })
-            .collect();
-
-        // Like a key/value service, the tester restores a peer's snapshot itself.
-        st.saved[i] = Arc::new(st.saved[i].copy());
-        st.last_applied[i] = 0;
-        let snapshot = st.saved[i].read_snapshot();
-        if !snapshot.is_empty() {
-            if let Err(err) = st.ingest_snapshot(i, &snapshot, None) {
-                panic!("{err}");
+        self.inner.peers.start_server(i, |ends, persister| {
+            // Like a key/value service, the tester restores a peer's snapshot itself.
+            let mut st = self.state();
+            st.last_applied[i] = 0;
+            let snapshot = persister.read_snapshot();
+            if !snapshot.is_empty() {
+                st.ingest_snapshot(i, &snapshot, None)
+                    .unwrap_or_else(|err| panic!("{err}"));
             }
-        }
-
-        let (apply_tx, apply_rx) = tokio::sync::mpsc::unbounded_channel();
-        let raft = Raft::new(ends, i, st.saved[i].clone(), apply_tx)
-            .unwrap_or_else(|err| panic!("server {i} cannot restart: {err}"));
-        st.rafts[i] = Some(raft.clone());
-        let incarnation = st.incarnation[i];
-        let applier = applier::spawn(
-            self.clone(),
-            i,
-            incarnation,
-            raft.clone(),
-            apply_rx,
-            self.inner.snapshot,
-        );
-        st.appliers[i] = Some(applier);
-        drop(st);
-
-        let mut server = Server::new();
-        server.add_service(raft.service());
-        net.add_server(server_name(i), server);
-        tracing::debug!(node = i, topic = "restart", "tester started peer {i}");
-    }
-
-    /// Attaches peer i to the network: its ends to connected peers, and theirs to it.
-    pub fn connect(&self, i: usize) {
-        let mut st = self.state();
-        if !st.connected[i] {
-            tracing::debug!(node = i, topic = "connect", "tester connected peer {i}");
-        }
-        st.connected[i] = true;
-        for j in 0..self.inner.n {
-            if st.connected[j] {
-                self.inner.net.enable(&st.end_names[i][j], true);
-                self.inner.net.enable(&st.end_names[j][i], true);
-            }
-        }
-    }
-
-    /// Detaches peer i from the network, both ways.
-    pub fn disconnect(&self, i: usize) {
-        let mut st = self.state();
-        if st.connected[i] {
-            tracing::debug!(
-                node = i,
-                topic = "disconnect",
-                "tester disconnected peer {i}"
+            let (apply_tx, apply_rx) = tokio::sync::mpsc::unbounded_channel();
+            let raft = Raft::new(ends, i, persister, apply_tx)
+                .unwrap_or_else(|err| panic!("server {i} cannot restart: {err}"));
+            let (snapshot, incarnation) = (self.inner.snapshot, st.incarnation[i]);
+            let applier = applier::spawn(
+                self.clone(),
+                i,
+                incarnation,
+                raft.clone(),
+                apply_rx,
+                snapshot,
             );
-        }
-        st.connected[i] = false;
-        for j in 0..self.inner.n {
-            if let Some(name) = st.end_names[i].get(j) {
-                self.inner.net.enable(name, false);
-            }
-            if let Some(name) = st.end_names[j].get(i) {
-                self.inner.net.enable(name, false);
-            }
-        }
+            st.appliers[i] = Some(applier);
+            let mut server = Server::new();
+            server.add_service(raft.service());
+            (raft, server)
+        });
+    }
+
+    /// The course's `connect(i)`: attaches peer i to every connected peer, both ways.
+    pub fn connect(&self, i: usize) {
+        self.inner.peers.attach(i);
+    }
+
+    /// The course's `disconnect(i)`: detaches peer i from everyone, both ways.
+    pub fn disconnect(&self, i: usize) {
+        self.inner.peers.detach(i);
     }
 
     pub fn set_unreliable(&self, unreliable: bool) {
@@ -275,7 +223,7 @@ impl Config {
 
     /// Requests that reached peer i's current server.
     pub fn rpc_count(&self, i: usize) -> u64 {
-        self.inner.net.count(&server_name(i))
+        self.inner.net.count(self.inner.peers.name(i))
     }
 
     pub fn rpc_total(&self) -> u64 {
@@ -288,12 +236,7 @@ impl Config {
 
     /// The largest saved Raft state among the peers.
     pub fn log_size(&self) -> usize {
-        let st = self.state();
-        st.saved
-            .iter()
-            .map(|p| p.raft_state_size())
-            .max()
-            .unwrap_or(0)
+        self.inner.peers.max_raft_state_size()
     }
 
     /// Whether the test has finished (long-running helpers stop then).
@@ -322,18 +265,16 @@ impl Config {
         let commands = st.max_index - st.max_index0;
         let (rpcs, bytes) = (rpcs - st.rpcs0, bytes - st.bytes0);
         drop(st);
-        report::passed_raft(elapsed, self.inner.n, rpcs, bytes, commands);
+        report::passed_raft(elapsed, self.n(), rpcs, bytes, commands);
         self.cleanup();
     }
 
     /// Stops every peer and the network.
     pub fn cleanup(&self) {
         self.inner.finished.store(true, Ordering::Release);
-        let st = self.state();
-        for raft in st.rafts.iter().flatten() {
+        for raft in self.inner.peers.live() {
             raft.kill();
         }
-        drop(st);
         self.inner.net.cleanup();
     }
 
@@ -342,8 +283,4 @@ impl Config {
             panic!("test took longer than 120 seconds");
         }
     }
-}
-
-fn server_name(i: usize) -> String {
-    i.to_string()
 }
