@@ -275,7 +275,8 @@ pub fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<Ended, String> {
     }
 }
 
-/// The digest and the simulated seconds a test printed, if it printed them.
+/// The digest and the simulated seconds a test printed, if it printed them. A test with
+/// several printed sub-tests (the shard controller's) takes the sum of theirs.
 fn parse_output(output: &str) -> (Option<String>, Option<f64>) {
     let mut digest = None;
     let mut sim_secs = None;
@@ -285,7 +286,9 @@ fn parse_output(output: &str) -> (Option<String>, Option<f64>) {
                 .split_once(" digest=")
                 .map(|(_, d)| d.trim().to_string());
         } else if let Some((_, rest)) = line.split_once("... Passed --") {
-            sim_secs = rest.split_whitespace().next().and_then(|t| t.parse().ok());
+            if let Some(secs) = rest.split_whitespace().next().and_then(|t| t.parse().ok()) {
+                sim_secs = Some(sim_secs.unwrap_or(0.0) + secs);
+            }
         }
     }
     (digest, sim_secs)
@@ -322,6 +325,8 @@ mod tests {
         let output = "Test (2A): initial election ...\n  ... Passed --   3.5  3   58   16840    0\nseed=7 digest=00ff\n";
         assert_eq!(parse_output(output), (Some("00ff".into()), Some(3.5)));
         assert_eq!(parse_output("nothing"), (None, None));
+        let parts = "  ... Passed --   0.6\n  ... Passed --   1.4\nseed=7 digest=00ff\n";
+        assert_eq!(parse_output(parts), (Some("00ff".into()), Some(2.0)));
     }
 
     #[test]
