@@ -286,7 +286,11 @@ fn parse_output(output: &str) -> (Option<String>, Option<f64>) {
                 .split_once(" digest=")
                 .map(|(_, d)| d.trim().to_string());
         } else if let Some((_, rest)) = line.split_once("... Passed --") {
-            if let Some(secs) = rest.split_whitespace().next().and_then(|t| t.parse().ok()) {
+            if let Some(secs) = rest
+                .split_whitespace()
+                .next()
+                .and_then(|t| t.parse::<f64>().ok())
+            {
                 sim_secs = Some(sim_secs.unwrap_or(0.0) + secs);
             }
         }
