@@ -471,6 +471,11 @@ impl ClientEnd {
                 return Err(error);
             }
         };
+        // The reply's time on the wire comes first, so a crash loses a reply still on its
+        // way, as it loses one still being computed: with a wire latency, a client is then
+        // left to retry an operation that did take effect, which is the path duplicate
+        // detection exists for.
+        net.wire(&switches).await;
         // A server deleted while handling never produces a positive reply: its state may have
         // gone into a persister that has since been superseded.
         if !net.still_reaches(&self.name, &server) {
@@ -481,7 +486,6 @@ impl ClientEnd {
             self.record(Fate::ReplyDropped, &server_name, method, 0);
             return Err(RpcError::Lost);
         }
-        net.wire(&switches).await;
         if switches.long_reordering {
             if let Some(delay) = net.reorder_delay() {
                 tokio::time::sleep(delay).await;

@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use lincheck::KvInput;
@@ -56,6 +56,8 @@ pub struct LoggedClerk<C> {
     clerk: C,
     /// Where operations are recorded, and as which client.
     log: Option<(History, usize)>,
+    /// Whether an operation is under way (called, not yet returned).
+    outstanding: Arc<AtomicBool>,
 }
 
 impl<C: KvClerk> LoggedClerk<C> {
@@ -65,7 +67,14 @@ impl<C: KvClerk> LoggedClerk<C> {
             id,
             clerk,
             log: None,
+            outstanding: Arc::default(),
         }
+    }
+
+    /// A flag that is set while this clerk has an operation under way, for a tester that
+    /// wants to know, at a crash, which clients were in the middle of one.
+    pub fn outstanding(&self) -> Arc<AtomicBool> {
+        self.outstanding.clone()
     }
 
     pub fn tester_id(&self) -> u64 {
@@ -103,6 +112,7 @@ impl<C: KvClerk> LoggedClerk<C> {
 
     /// Counts, traces and records a call; returns what `returned` needs.
     fn call(&self, input: &KvInput) -> Call {
+        self.outstanding.store(true, Ordering::Release);
         let op = self.counter.count();
         tracing::debug!(
             topic = "client",
@@ -119,6 +129,7 @@ impl<C: KvClerk> LoggedClerk<C> {
     }
 
     fn returned(&self, call: Call, output: String) {
+        self.outstanding.store(false, Ordering::Release);
         tracing::debug!(
             topic = "client",
             client = self.id,

@@ -1,13 +1,12 @@
 //! The course's `GenericTest` and `GenericTestSpeed`, which 19 of the 23 tests are made of,
 //! and the value checks they share.
 //!
-//! One difference from the course, forced by the simulation: the reliable network delivers
-//! in zero simulated time, so an operation that needs no retry completes in zero simulated
-//! time, and a client looping on operations would never let the paused clock advance (it
-//! only moves when every task is idle). Each client therefore pauses a random
-//! 0–[`CLIENT_PAUSE_MAX`] between operations, standing in for the time a client of the
-//! course's tester spends on each one. The speed tests do not pause: they measure exactly
-//! the simulated time an operation costs.
+//! As in the course, clients loop on operations without a gap, and every operation takes
+//! time: the tester's network gives each message 1–2 ms on the wire (see
+//! [`WIRE_LATENCY`](super::WIRE_LATENCY)). So when the tester shuts every server down,
+//! nearly every client is in the middle of an operation, which must then complete exactly
+//! once after the restart; the test prints how many were, and the reliable restart tests
+//! require that most were.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,10 +18,6 @@ use tokio::time::{sleep, Instant};
 use tester::KvClerk;
 
 use super::{Config, History, TestClerk, ELECTION_TIMEOUT};
-
-/// The longest pause a GenericTest client takes between two operations (see the module
-/// documentation). It sets how many operations a test makes.
-pub const CLIENT_PAUSE_MAX: Duration = Duration::from_millis(20);
 
 /// How long the clients run in each of the three iterations.
 const CLIENT_RUN: Duration = Duration::from_secs(5);
@@ -78,13 +73,18 @@ pub async fn generic_test(g: Generic) {
     let mut ck = cfg.make_client(&cfg.all());
     ck.record_in(&history, 0);
 
+    // Clients in the middle of an operation when the servers went down, summed over the
+    // restarts: those operations must complete, exactly once, after the restart.
+    let (mut restarts, mut busy_at_restart, mut clients_at_restart) = (0, 0, 0);
     for _iteration in 0..3 {
         let done_clients = Arc::new(AtomicBool::new(false));
         let done_partitioner = Arc::new(AtomicBool::new(false));
+        let mut outstanding = Vec::new();
         let clients: Vec<_> = (0..g.nclients)
             .map(|cli| {
                 let mut myck = cfg.make_client(&cfg.all());
                 myck.record_in(&history, cli);
+                outstanding.push(myck.outstanding());
                 let (cfg, done) = (cfg.clone(), done_clients.clone());
                 sim::spawn(async move {
                     let j = run_client(cli, &mut myck, g, &done).await;
@@ -115,6 +115,17 @@ pub async fn generic_test(g: Generic) {
         }
 
         if g.crash {
+            let busy = outstanding
+                .iter()
+                .filter(|f| f.load(Ordering::Acquire))
+                .count();
+            restarts += 1;
+            println!(
+                "info: restart {restarts}: {busy} of {} clients had an operation outstanding",
+                g.nclients
+            );
+            busy_at_restart += busy;
+            clients_at_restart += g.nclients;
             for i in 0..g.nservers {
                 cfg.shutdown_server(i);
             }
@@ -154,6 +165,15 @@ pub async fn generic_test(g: Generic) {
         }
     }
 
+    if g.crash && !g.unreliable && !g.partitions {
+        // On a reliable network an operation is never waiting on a retry, so this is about
+        // the path, not luck: most clients must have been mid-operation at the restarts.
+        assert!(
+            2 * busy_at_restart > clients_at_restart,
+            "only {busy_at_restart} of {clients_at_restart} clients had an operation outstanding \
+             at the restarts: the test no longer exercises operations in flight across a restart"
+        );
+    }
     history.check(&title);
     cfg.end();
     cfg.cleanup();
@@ -189,8 +209,6 @@ async fn run_client(cli: usize, ck: &mut TestClerk, g: Generic, done: &AtomicBoo
                 panic!("get wrong value, key {key}, wanted:\n{last}\n, got\n{v}\n");
             }
         }
-        let pause = sim::random_range(0..=CLIENT_PAUSE_MAX.as_millis() as u64);
-        sleep(Duration::from_millis(pause)).await;
     }
     j
 }

@@ -50,6 +50,13 @@ impl KvClerk for Kv {
 /// The clerks tests use: counted, traced, and recorded when attached to a history.
 pub type TestClerk = LoggedClerk<Kv>;
 
+/// Each message's time on the wire: 1–2 ms (uniform, whole milliseconds: tokio's timers
+/// count milliseconds), a network between machines in one data centre. The course's network
+/// delivers at once, but its clients spend real time on each operation; without a latency an
+/// operation here would take no simulated time, a client looping on operations would stop
+/// the paused clock, and at a crash no client would be in the middle of one.
+pub const WIRE_LATENCY: (Duration, Duration) = (Duration::from_millis(1), Duration::from_millis(2));
+
 /// The tester's allowance for electing a leader.
 pub const ELECTION_TIMEOUT: Duration = Duration::from_millis(1000);
 
@@ -98,6 +105,7 @@ impl Config {
         let net = Network::new();
         net.set_reliable(!unreliable);
         net.set_long_delays(false);
+        net.set_latency(WIRE_LATENCY.0, WIRE_LATENCY.1);
         let now = Instant::now();
         let names = (0..n).map(|i| format!("kv{i}")).collect();
         let nodes = (0..n as i64).collect();
