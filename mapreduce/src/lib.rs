@@ -8,7 +8,8 @@
 //! input files --map--> mr-X-Y (X = map task, Y = reduce partition) --reduce--> mr-out-Y
 //! ```
 //!
-//! `mrsequential` runs the same app in one process and writes `mr-out-0`, the reference output.
+//! `mrsequential` runs the same app in one process and writes `mr-out-0`, the output a
+//! distributed run must match. (The tests compute that output independently; see [`sequential`].)
 //!
 //! How the pieces fit:
 //! - [`apps`]: the MapReduce applications (`wc`, `indexer`, the test apps), selected by name.
@@ -16,7 +17,7 @@
 //!   as a plain synchronous state machine with its own unit tests.
 //! - [`coordinator`]: the tarpc server around the scheduler (long-polling, shutdown).
 //! - [`worker`]: the worker loop (ask, run, report); [`tasks`]: the map and reduce task bodies.
-//! - [`sequential`]: the one-process reference run.
+//! - [`sequential`]: the one-process run.
 //! - [`rpc`] and [`address`]: the wire protocol and where the coordinator listens.
 //! - [`kv`], [`files`], [`hash`]: intermediate encoding and grouping, atomic file writes and
 //!   naming, and the FNV hashes used for partitioning and grouping; [`cli`]: argument parsing

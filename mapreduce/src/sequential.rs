@@ -1,5 +1,10 @@
-//! `mrsequential`: the same app run in one process, producing the reference output that a
-//! distributed run must match (after sorting its lines).
+//! `mrsequential`: the same app run in one process, writing the output that a distributed run
+//! must match (after sorting its lines).
+//!
+//! It groups and reduces with the workers' own fast code ([`Groups`], [`reduce_into`]), so the
+//! tests do not use it as their reference: a bug in that code would show up on both sides of the
+//! comparison. They compute the expected output with a plain implementation of their own
+//! (`tests/common`) and check this one against it as well.
 
 use std::io;
 

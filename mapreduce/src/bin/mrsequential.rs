@@ -1,5 +1,5 @@
 //! `mrsequential APP FILE...`: runs APP over the files in one process and writes `mr-out-0`,
-//! the reference output for a distributed run. See [`mapreduce::sequential`].
+//! the output a distributed run must match. See [`mapreduce::sequential`].
 
 use std::process::ExitCode;
 

@@ -5,9 +5,14 @@
 //! process in `timeout 45s`): waiting past it kills the process and fails the test, and
 //! dropping the guard (the test ended, passed or panicked) kills whatever is still running. A
 //! bug can make a test fail, never hang the suite or leave processes behind.
+//!
+//! The output a distributed run must match comes from [`reference`], a plain implementation
+//! here that shares nothing with the workers' grouping, sorting, Reduce loop or output
+//! formatting; only the app itself is common to both sides.
 
 #![allow(dead_code)] // Each test binary uses a different subset of these helpers.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -46,6 +51,62 @@ pub fn inputs() -> Vec<String> {
         data.display()
     );
     files
+}
+
+/// The expected output of `app` on the eight texts, computed in this process the plain way, as
+/// the course's mrsequential does: Map every input, collect the pairs by key, Reduce each key,
+/// format each line as Go's `"%v %v\n"`; then sorted, blank lines dropped, like
+/// [`TestDir::output`]. It deliberately uses none of the crate's own grouping, sorting, Reduce or
+/// output code (`kv`, `tasks`, `sequential`, `files`), which mrsequential shares with the
+/// workers: a bug there would otherwise show up in the output and its reference alike, and the
+/// comparison would pass. Simple and allocation-heavy on purpose; it runs once per test.
+pub fn reference(app_name: &str) -> Vec<String> {
+    let app = mapreduce::apps::lookup(app_name).unwrap();
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for file in inputs() {
+        let bytes = fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        // Go's string(bytes) keeps invalid UTF-8 and its range loop turns it into U+FFFD, as this
+        // does (the eight texts are valid UTF-8 anyway).
+        let contents = String::from_utf8_lossy(&bytes);
+        app.map(&file, &contents, &mut |key, value| {
+            groups
+                .entry(key.to_string())
+                .or_default()
+                .push(value.to_string())
+        })
+        .unwrap_or_else(|e| panic!("{app_name} map of {file}: {e}"));
+    }
+    let mut text = String::new();
+    for (key, values) in &groups {
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        let value = app
+            .reduce(key, &values)
+            .unwrap_or_else(|e| panic!("{app_name} reduce of {key:?}: {e}"));
+        text.push_str(&format!("{key} {value}\n"));
+    }
+    sorted_text_lines(&text)
+}
+
+/// Fails the test with `message` unless `actual` and `expected` (sorted output lines) are equal.
+/// The message shows the first line that differs rather than both outputs, which run to tens of
+/// thousands of lines.
+pub fn assert_same_lines(actual: &[String], expected: &[String], message: &str) {
+    if actual == expected {
+        return;
+    }
+    let at = actual
+        .iter()
+        .zip(expected)
+        .position(|(a, e)| a != e)
+        .unwrap_or(actual.len().min(expected.len()));
+    panic!(
+        "{message}: {} lines, expected {}; first difference at line {}: got {:?}, expected {:?}",
+        actual.len(),
+        expected.len(),
+        at + 1,
+        actual.get(at),
+        expected.get(at)
+    );
 }
 
 /// Prints the course-style result lines: `Test (1): NAME ...` when created, and
@@ -150,7 +211,8 @@ impl TestDir {
     }
 
     /// Runs mrsequential with `app` on the eight texts in a subdirectory and returns its output
-    /// lines, sorted, blank lines dropped (the course's `sort mr-out-0 | grep .`).
+    /// lines, sorted, blank lines dropped (the course's `sort mr-out-0 | grep .`). The scenarios
+    /// compare against [`reference`] instead; this checks the binary itself.
     pub fn sequential(&self, app: &str) -> Vec<String> {
         let reference = self.path.join("reference");
         fs::create_dir_all(&reference).unwrap();
@@ -206,6 +268,17 @@ fn sorted_lines(dir: &Path, prefix: &str) -> Vec<String> {
         let text = fs::read_to_string(dir.join(&name)).unwrap();
         lines.extend(text.lines().filter(|l| !l.is_empty()).map(String::from));
     }
+    lines.sort();
+    lines
+}
+
+/// The lines of `text`, blank ones dropped, sorted: `sort | grep .`.
+fn sorted_text_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
     lines.sort();
     lines
 }
