@@ -5,6 +5,7 @@
 //! cargo run --release                       # every test of every lab, once
 //! cargo run --release -- 2a -n 100          # Raft 2A, 100 seeds per test
 //! cargo run --release -- --test figure_8    # tests whose name contains figure_8
+//! cargo run --release -- 2a --realtime      # Raft 2A under LAB_REALTIME=1 (threads, wall clock)
 //! cargo run --release -- 2 -n 1000 --seed 1 --partition 3/8 --json part3.json
 //! cargo run --release -- merge part*.json   # one table from slices run elsewhere
 //! cargo run --release -- logs run.trace.jsonl --only vote,leader   # a trace, one column per peer
@@ -26,7 +27,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use discover::{TestCase, LAB_PACKAGES};
-use runner::{Job, RunResult};
+use runner::{Job, Mode, RunResult};
 use seeds::Partition;
 
 /// The parts a filter may name.
@@ -90,6 +91,11 @@ struct GradeArgs {
     /// Writes every run's result to FILE as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Runs the tests under LAB_REALTIME=1: a multi-threaded runtime on the wall clock, so
+    /// tasks interleave as the one-threaded simulation never makes them (a seed then no
+    /// longer fixes a run). Also on when the grader itself runs with LAB_REALTIME=1.
+    #[arg(long)]
+    realtime: bool,
     /// Lists the selected tests and exits.
     #[arg(long)]
     list: bool,
@@ -197,8 +203,13 @@ fn grade(args: &GradeArgs) -> Result<bool, String> {
         }
         return Ok(true);
     }
+    let mode = if args.realtime || realtime_from_env() {
+        Mode::Realtime
+    } else {
+        Mode::Simulated
+    };
     if args.trace_cost {
-        trace_cost::run(&tests, &grade_dir(&tests[0]))?;
+        trace_cost::run(&tests, &grade_dir(&tests[0]), mode)?;
         return Ok(true);
     }
     let base = args.seed.unwrap_or_else(rand_seed);
@@ -209,6 +220,7 @@ fn grade(args: &GradeArgs) -> Result<bool, String> {
             tests.iter().map(move |test| Job {
                 test: test.clone(),
                 seed: seeds::seed_of_run(base, i),
+                mode,
                 trace: None,
                 wall_limit: std::time::Duration::from_secs(args.wall_limit),
             })
@@ -222,10 +234,11 @@ fn grade(args: &GradeArgs) -> Result<bool, String> {
         format!(", slice {}/{}", p.index, p.count)
     });
     eprintln!(
-        "grade: {} tests, {} runs each, {} runs{slice}, {parallel} at a time, base seed {base}",
+        "grade: {} tests, {} runs each, {} runs{slice}, {parallel} at a time, base seed {base}, {}",
         tests.len(),
         args.runs,
-        jobs.len()
+        jobs.len(),
+        mode.name()
     );
     let log_dir = grade_dir(&tests[0]);
     let results = runner::run_all(jobs, parallel, &log_dir);
@@ -256,6 +269,14 @@ fn grade_dir(test: &TestCase) -> PathBuf {
         .nth(3)
         .map_or_else(|| PathBuf::from("target"), PathBuf::from)
         .join("grade")
+}
+
+/// `LAB_REALTIME` as the harness reads it: the grader passes it on rather than dropping it.
+fn realtime_from_env() -> bool {
+    matches!(
+        std::env::var("LAB_REALTIME").as_deref(),
+        Ok("1") | Ok("true") | Ok("yes")
+    )
 }
 
 fn default_parallelism() -> usize {

@@ -10,6 +10,9 @@
 //! limit; the grader kills it only if it is still there after that, and says so. A failing
 //! run is replayed with `LAB_TRACE` under the same limits, and the trace file is capped
 //! (`LAB_TRACE_MAX_MB`, the harness's default unless set), so one bad seed cannot fill a disk.
+//!
+//! A run's [`Mode`] is the simulation or `LAB_REALTIME=1` (`--realtime`); the grader sets or
+//! clears the variable for every run, so the mode a result records is the mode that ran.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -32,11 +35,33 @@ pub const DEFAULT_WALL_LIMIT: Duration = Duration::from_secs(300);
 /// for a run before killing it.
 const KILL_GRACE: Duration = Duration::from_secs(30);
 
+/// How a test runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// One thread, simulated time: the seed fixes the run.
+    #[default]
+    Simulated,
+    /// `LAB_REALTIME=1`: a multi-threaded runtime on the wall clock, where tasks interleave
+    /// as the one-threaded simulation never makes them; the seed no longer fixes the run.
+    Realtime,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Simulated => "simulated",
+            Mode::Realtime => "realtime",
+        }
+    }
+}
+
 /// One run to do.
 #[derive(Debug, Clone)]
 pub struct Job {
     pub test: TestCase,
     pub seed: u64,
+    pub mode: Mode,
     /// Where to write the run's trace (`LAB_TRACE`), if anywhere.
     pub trace: Option<PathBuf>,
     /// The run's wall-clock limit (`LAB_WALL_LIMIT`).
@@ -63,8 +88,12 @@ pub struct RunResult {
     pub test: String,
     pub part: String,
     pub seed: u64,
+    /// Files written before modes were recorded ran simulated.
+    #[serde(default)]
+    pub mode: Mode,
     pub passed: bool,
-    /// Simulated seconds the test reported (wall seconds for Lab 1's real processes).
+    /// Seconds the test reported: simulated, or wall seconds in realtime mode and for Lab 1's
+    /// real processes.
     pub sim_secs: Option<f64>,
     pub wall_secs: f64,
     pub digest: Option<String>,
@@ -83,8 +112,12 @@ pub struct RunResult {
 impl RunResult {
     /// The command that replays this run.
     pub fn replay_command(&self) -> String {
+        let realtime = match self.mode {
+            Mode::Realtime => "LAB_REALTIME=1 ",
+            Mode::Simulated => "",
+        };
         format!(
-            "LAB_SEED={} cargo test --release -p {} {} -- --exact --nocapture",
+            "{realtime}LAB_SEED={} cargo test --release -p {} {} -- --exact --nocapture",
             self.seed, self.package, self.test
         )
     }
@@ -185,6 +218,7 @@ fn run_one(job: &Job, log_dir: &Path) -> RunResult {
         test: test.name.clone(),
         part: test.part(),
         seed: job.seed,
+        mode: job.mode,
         passed,
         sim_secs,
         wall_secs,
@@ -252,6 +286,10 @@ pub fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<Ended, String> {
         .env("CARGO_PKG_NAME", &job.test.package)
         .env("LAB_WALL_LIMIT", job.wall_limit.as_secs().to_string())
         .env_remove("LAB_TRACE");
+    match job.mode {
+        Mode::Realtime => command.env("LAB_REALTIME", "1"),
+        Mode::Simulated => command.env_remove("LAB_REALTIME"),
+    };
     if job.test.ignored {
         command.arg("--include-ignored");
     }
@@ -331,6 +369,29 @@ mod tests {
         assert_eq!(parse_output("nothing"), (None, None));
         let parts = "  ... Passed --   0.6\n  ... Passed --   1.4\nseed=7 digest=00ff\n";
         assert_eq!(parse_output(parts), (Some("00ff".into()), Some(2.0)));
+    }
+
+    #[test]
+    fn a_realtime_replay_says_so() {
+        let mut run = RunResult {
+            package: "raft".into(),
+            test: "election::initial_election_2a".into(),
+            part: "2a".into(),
+            seed: 7,
+            mode: Mode::Simulated,
+            passed: false,
+            sim_secs: None,
+            wall_secs: 0.0,
+            digest: None,
+            log: None,
+            reason: None,
+            trace: None,
+            timeline: None,
+        };
+        let simulated = "LAB_SEED=7 cargo test --release -p raft election::initial_election_2a -- --exact --nocapture";
+        assert_eq!(run.replay_command(), simulated);
+        run.mode = Mode::Realtime;
+        assert_eq!(run.replay_command(), format!("LAB_REALTIME=1 {simulated}"));
     }
 
     #[test]

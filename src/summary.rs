@@ -1,9 +1,13 @@
 //! The grader's closing report: a table per lab, then every failure with its replay command.
+//!
+//! Each table's heading names the mode its runs ran in (simulated, or realtime under
+//! `LAB_REALTIME=1`); results of both modes (from `merge`) make a table per lab and mode, so
+//! a realtime pass never passes for a simulated one.
 
 use std::collections::BTreeMap;
 
 use crate::discover::LAB_PACKAGES;
-use crate::runner::RunResult;
+use crate::runner::{Mode, RunResult};
 
 /// Per test: passed/total, median and max simulated seconds, median wall seconds.
 struct TestRow<'a> {
@@ -16,14 +20,14 @@ struct TestRow<'a> {
 
 /// Prints the tables and the failures; returns whether every run passed.
 pub fn print(results: &[RunResult]) -> bool {
-    // Group by package in lab order, tests in order of first appearance.
-    let mut by_package: BTreeMap<usize, Vec<TestRow>> = BTreeMap::new();
+    // Group by package in lab order, then mode, tests in order of first appearance.
+    let mut by_package: BTreeMap<(usize, Mode), Vec<TestRow>> = BTreeMap::new();
     for result in results {
         let lab = LAB_PACKAGES
             .iter()
             .position(|p| *p == result.package)
             .unwrap_or(LAB_PACKAGES.len());
-        let rows = by_package.entry(lab).or_default();
+        let rows = by_package.entry((lab, result.mode)).or_default();
         let row = match rows.iter_mut().position(|r| r.test == result.test) {
             Some(i) => &mut rows[i],
             None => {
@@ -42,17 +46,22 @@ pub fn print(results: &[RunResult]) -> bool {
         row.sim.extend(result.sim_secs);
         row.wall.push(result.wall_secs);
     }
-    for (lab, rows) in &mut by_package {
-        let title = LAB_PACKAGES.get(*lab).map_or("other", |p| lab_title(p));
+    for ((lab, mode), rows) in &mut by_package {
+        let package = LAB_PACKAGES.get(*lab).copied().unwrap_or("other");
         let width = rows.iter().map(|r| r.test.len()).max().unwrap_or(4).max(4);
-        println!("\n{title}");
+        println!("\n{}  [{}]", lab_title(package), mode_note(package, *mode));
+        // A realtime test reports wall seconds where a simulated one reports simulated ones.
+        let (med, max) = match mode {
+            Mode::Simulated => ("med sim s", "max sim s"),
+            Mode::Realtime => ("med test s", "max test s"),
+        };
         println!(
-            "  {:width$}  {:>11}  {:>9}  {:>9}  {:>9}",
-            "test", "passed", "med sim s", "max sim s", "med wall s"
+            "  {:width$}  {:>11}  {:>10}  {:>10}  {:>10}",
+            "test", "passed", med, max, "med wall s"
         );
         for row in rows.iter_mut() {
             println!(
-                "  {:width$}  {:>11}  {:>9}  {:>9}  {:>9}",
+                "  {:width$}  {:>11}  {:>10}  {:>10}  {:>10}",
                 row.test,
                 format!("{}/{}", row.passed, row.total),
                 fmt_secs(median(&mut row.sim)),
@@ -100,6 +109,16 @@ fn lab_title(package: &str) -> &'static str {
         "kvraft" => "Lab 3: key/value service on Raft",
         "shardkv" => "Lab 4: sharded key/value service",
         _ => "other",
+    }
+}
+
+/// What a table's heading says of how its runs ran.
+fn mode_note(package: &str, mode: Mode) -> &'static str {
+    match (package, mode) {
+        // Lab 1's tests run real processes on the wall clock either way.
+        ("mapreduce", _) => "real processes",
+        (_, Mode::Simulated) => "simulated: one thread, simulated time",
+        (_, Mode::Realtime) => "realtime: LAB_REALTIME=1, multi-threaded, wall clock",
     }
 }
 

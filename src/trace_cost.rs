@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::discover::TestCase;
-use crate::runner::{spawn_and_wait, Job};
+use crate::runner::{spawn_and_wait, Job, Mode};
 
-pub fn run(tests: &[TestCase], scratch: &Path) -> Result<(), String> {
+pub fn run(tests: &[TestCase], scratch: &Path, mode: Mode) -> Result<(), String> {
     std::fs::create_dir_all(scratch)
         .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
     let log = scratch.join("trace-cost.log");
@@ -23,11 +23,12 @@ pub fn run(tests: &[TestCase], scratch: &Path) -> Result<(), String> {
     );
     for (i, test) in tests.iter().enumerate() {
         let mut walls = [0.0f64; 2];
-        for (mode, wall) in walls.iter_mut().enumerate() {
+        for (pass, wall) in walls.iter_mut().enumerate() {
             let job = Job {
                 test: test.clone(),
                 seed: 1 + i as u64,
-                trace: (mode == 1).then(|| trace.clone()),
+                mode,
+                trace: (pass == 1).then(|| trace.clone()),
                 wall_limit: crate::runner::DEFAULT_WALL_LIMIT,
             };
             let started = Instant::now();

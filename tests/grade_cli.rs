@@ -217,3 +217,30 @@ fn a_bad_wall_limit_is_a_usage_error() {
         assert_eq!(out.status.code(), Some(2), "--wall-limit {bad}");
     }
 }
+
+#[test]
+fn realtime_runs_say_so_in_the_table_and_the_json() {
+    let dir = std::env::temp_dir().join(format!("labs-grade-realtime-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("run.json");
+    let args = ["labrpc", "--test", "basic", "--seed", "5", "--json"];
+    let out = grade(&[&args[..], &[json.to_str().unwrap(), "--realtime"]].concat());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("[realtime: LAB_REALTIME=1, multi-threaded, wall clock]"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("[simulated"), "{stdout}");
+    let run = only_run(&json);
+    assert_eq!(run["mode"], "realtime", "{run}");
+    // merge keeps the mode.
+    let merged = grade(&["merge", json.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&merged.stdout);
+    assert!(stdout.contains("[realtime: LAB_REALTIME=1"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

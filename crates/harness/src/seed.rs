@@ -30,7 +30,7 @@ pub fn realtime_from_env() -> bool {
     )
 }
 
-/// The command that replays this test with this seed.
+/// The command that replays this test with this seed (and in this mode).
 pub fn replay_command(seed: u64) -> String {
     // libtest names each test's thread after the test's path in its binary.
     let thread = std::thread::current();
@@ -41,7 +41,13 @@ pub fn replay_command(seed: u64) -> String {
     let package = std::env::var("CARGO_PKG_NAME")
         .map(|p| format!(" -p {p}"))
         .unwrap_or_default();
-    format!("LAB_SEED={seed} cargo test --release{package} {test} -- --exact --nocapture")
+    // A realtime run is replayed realtime: that is where it failed.
+    let realtime = if realtime_from_env() {
+        "LAB_REALTIME=1 "
+    } else {
+        ""
+    };
+    format!("{realtime}LAB_SEED={seed} cargo test --release{package} {test} -- --exact --nocapture")
 }
 
 #[cfg(test)]

@@ -22,11 +22,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use applier::Applier;
 use harness::report;
 use labrpc::{Network, Server};
 use raft::Raft;
 use tester::Group;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 pub use commands::{cmd, cmd_value, random_cmd, random_int, Cmd};
@@ -73,10 +73,8 @@ struct Inner {
 
 /// What the tester knows, behind one lock (as config.go's `cfg.mu`).
 struct State {
-    /// Each peer's applier task, and its incarnation (bumped on every crash, so an old
-    /// applier that is still draining its channel stops instead of checking stale messages).
-    appliers: Vec<Option<JoinHandle<()>>>,
-    incarnation: Vec<u64>,
+    /// Each live peer's apply checker (taken out and stopped when the peer crashes).
+    appliers: Vec<Option<Applier>>,
     /// `logs[i][index]`: the command peer i applied at index.
     logs: Vec<Vec<Option<Cmd>>>,
     last_applied: Vec<u64>,
@@ -105,7 +103,6 @@ impl Config {
                 finished: AtomicBool::new(false),
                 state: Mutex::new(State {
                     appliers: (0..n).map(|_| None).collect(),
-                    incarnation: vec![0; n],
                     logs: vec![Vec::new(); n],
                     last_applied: vec![0; n],
                     apply_err: vec![None; n],
@@ -159,15 +156,17 @@ impl Config {
 
     /// Shuts peer i down in a way that lets it be restarted with its saved state: cut it off,
     /// delete its server (so no reply of its ever arrives again), give the tester a copy of
-    /// its persister (so the old instance cannot change what the next one reads), kill it.
+    /// its persister (so the old instance cannot change what the next one reads), kill it,
+    /// then check what it had delivered and its checker had not read yet (as the course's
+    /// checker, which sees every message, would) and stop its checker.
     pub fn crash1(&self, i: usize) {
         if let Some(raft) = self.inner.peers.shutdown_server(i) {
             raft.kill();
         }
-        let mut st = self.state();
-        st.incarnation[i] += 1;
-        if let Some(applier) = st.appliers[i].take() {
-            applier.abort();
+        // Taken out first: stopping checks messages, which takes the state lock.
+        let applier = self.state().appliers[i].take();
+        if let Some(applier) = applier {
+            applier.stop(self, i, self.inner.snapshot);
         }
     }
 
@@ -187,15 +186,8 @@ impl Config {
             let (apply_tx, apply_rx) = tokio::sync::mpsc::unbounded_channel();
             let raft = Raft::new(ends, i, persister, apply_tx)
                 .unwrap_or_else(|err| panic!("server {i} cannot restart: {err}"));
-            let (snapshot, incarnation) = (self.inner.snapshot, st.incarnation[i]);
-            let applier = applier::spawn(
-                self.clone(),
-                i,
-                incarnation,
-                raft.clone(),
-                apply_rx,
-                snapshot,
-            );
+            let applier =
+                applier::spawn(self.clone(), i, raft.clone(), apply_rx, self.inner.snapshot);
             st.appliers[i] = Some(applier);
             let mut server = Server::new();
             server.add_service(raft.service());
