@@ -332,11 +332,11 @@ impl Records {
                 && piece.chunk.bytes.len() + records.bytes.len() <= CHUNK_BYTES
         });
         if !writable {
+            // The chunk grows as records come (doubling, so each byte is copied O(1) times
+            // on average): a peer whose log stays short, or is compacted often, never holds
+            // or allocates a whole chunk's worth.
             self.pieces.push_back(Piece {
-                chunk: Arc::new(Chunk {
-                    bytes: Vec::with_capacity(CHUNK_BYTES),
-                    ends: Vec::new(),
-                }),
+                chunk: Arc::new(Chunk::default()),
                 start: 0,
                 end: 0,
             });
