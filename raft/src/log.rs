@@ -30,8 +30,9 @@ impl Log {
         Log::default()
     }
 
-    /// A log restored from persisted state. Its first save writes it whole: what the
-    /// persister holds may have been saved as one opaque byte string, not entry by entry.
+    /// A log restored from persisted state. Its first save writes it whole (what the
+    /// persister holds may have been saved as one opaque byte string, not entry by entry),
+    /// unless the caller knows better and calls [`Log::mark_saved`].
     pub fn restore(snapshot_index: u64, snapshot_term: u64, entries: Vec<Entry>) -> Log {
         Log {
             snapshot_index,

@@ -41,6 +41,7 @@
 //! dead prefix reclaimed by rewriting the file now and then.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Records are appended into chunks of about this many bytes. Bigger chunks mean fewer for
@@ -59,6 +60,9 @@ pub struct Persister {
 struct Saved {
     header: Vec<u8>,
     records: Records,
+    /// The state was last saved by [`Persister::save_update`], so the records are the log's
+    /// entries (not a whole state saved as one opaque header).
+    by_updates: bool,
     snapshot: Arc<Vec<u8>>,
 }
 
@@ -127,6 +131,7 @@ impl Persister {
         *self.lock() = Saved {
             header: raft_state,
             records: Records::default(),
+            by_updates: false,
             snapshot: Arc::new(snapshot),
         };
     }
@@ -136,6 +141,7 @@ impl Persister {
         let mut saved = self.lock();
         saved.header = raft_state;
         saved.records = Records::default();
+        saved.by_updates = false;
     }
 
     /// Changes the saved Raft state as `update` says, and replaces the snapshot if one is
@@ -149,6 +155,7 @@ impl Persister {
             .records
             .update(update.first, update.from, update.records);
         saved.header = update.header;
+        saved.by_updates = true;
         if let Some(snapshot) = snapshot {
             saved.snapshot = Arc::new(snapshot);
         }
@@ -164,6 +171,17 @@ impl Persister {
             out.extend_from_slice(piece.bytes());
         }
         out
+    }
+
+    /// The numbers of the records held, if the state was last saved by
+    /// [`save_update`](Persister::save_update); `None` if it was saved whole. A restarting
+    /// Raft whose decoded log is exactly these records knows they need no saving again.
+    pub fn saved_records(&self) -> Option<Range<u64>> {
+        let saved = self.lock();
+        let records = &saved.records;
+        saved
+            .by_updates
+            .then(|| records.first..records.first + records.len)
     }
 
     pub fn read_snapshot(&self) -> Vec<u8> {
@@ -404,10 +422,14 @@ mod tests {
     fn an_update_after_a_whole_state_starts_over() {
         let p = Persister::new();
         p.save_update(update(b"h", 1, 1, &[b"a"]), None);
+        assert_eq!(p.saved_records(), Some(1..2));
         p.save_raft_state(b"whole".to_vec());
         assert_eq!(p.read_raft_state(), b"whole");
+        assert_eq!(p.saved_records(), None);
         p.save_update(update(b"h", 5, 5, &[b"e"]), None);
         assert_eq!(p.read_raft_state(), b"he");
+        assert_eq!(p.saved_records(), Some(5..6));
+        assert_eq!(p.copy().saved_records(), Some(5..6));
     }
 
     #[test]
