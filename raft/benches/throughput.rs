@@ -19,8 +19,8 @@ const SERVERS: usize = 3;
 const MEASURE: Duration = Duration::from_secs(3);
 const WARM_UP: Duration = Duration::from_millis(500);
 const COMMAND_BYTES: usize = 16;
-/// The service snapshots after every this many entries (Raft saves its whole log on every
-/// change, as the course's persister demands, so an unbounded log makes saving quadratic).
+/// The service snapshots after every this many entries, as a service with `maxraftstate`
+/// would, so the log (kept in memory) stays bounded over a long run.
 const SNAPSHOT_EVERY: u64 = 1000;
 
 /// What the leader has applied, and who is waiting for which index.

@@ -248,10 +248,7 @@ impl Driver {
     /// Saves, then answers, sends and applies: see the module documentation.
     fn carry_out(&self, ready: Ready, answers: &mut Vec<Answer>) {
         if let Some(save) = ready.save {
-            match save.snapshot {
-                Some(snapshot) => self.persister.save(save.raft_state, snapshot),
-                None => self.persister.save_raft_state(save.raft_state),
-            }
+            self.persister.save_update(save.state, save.snapshot);
         }
         for answer in answers.drain(..) {
             // The caller may have given up (its call was lost): nothing to do then.

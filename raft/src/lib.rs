@@ -24,6 +24,6 @@ mod storage;
 
 pub use apply::ApplyMsg;
 pub use driver::{ELECTION_TIMEOUT_MS, HEARTBEAT_INTERVAL};
-pub use persister::Persister;
+pub use persister::{NewRecords, Persister, StateUpdate};
 pub use raft::Raft;
 pub use storage::{DurableState, PersistError};

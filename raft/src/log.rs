@@ -4,14 +4,13 @@
 //! after the snapshot's last included entry, whose index and term the log keeps so that
 //! AppendEntries consistency checks still work at the boundary.
 //!
-//! The log also keeps its entries' persisted encoding alongside the entries themselves
-//! (see `storage.rs`). Raft must save its log before answering any request that changed
-//! it, and logs reach thousands of entries in the churn tests: re-encoding every entry on
-//! every save would make saving quadratic. Keeping the encoding in step with each append,
-//! truncation and compaction makes a save one `memcpy`.
+//! The log also remembers the first index it changed since its last save. Raft must save
+//! its log before answering any request that changed it, and logs reach thousands of entries
+//! in the churn tests (and hundreds of thousands when a service never compacts): a save that
+//! wrote the whole log would make saving quadratic. So a save writes only the entries from
+//! that index on (`storage::update`), and the persister keeps the ones before it.
 
 use crate::messages::Entry;
-use crate::storage;
 
 #[derive(Debug, Default)]
 pub struct Log {
@@ -20,10 +19,9 @@ pub struct Log {
     snapshot_term: u64,
     /// `entries[i]` has index `snapshot_index + 1 + i`.
     entries: Vec<Entry>,
-    /// The persisted encoding of `entries`, back to back.
-    encoded: Vec<u8>,
-    /// `encoded[..ends[i]]` encodes `entries[..=i]`.
-    ends: Vec<usize>,
+    /// The entries before this index are saved as they are now; those from it on may not
+    /// be. Anything at or below `snapshot_index + 1` means the whole log must be saved.
+    unsaved_from: u64,
 }
 
 impl Log {
@@ -32,17 +30,16 @@ impl Log {
         Log::default()
     }
 
-    /// A log restored from persisted state.
+    /// A log restored from persisted state. Its first save writes it whole (what the
+    /// persister holds may have been saved as one opaque byte string, not entry by entry),
+    /// unless the caller knows better and calls [`Log::mark_saved`].
     pub fn restore(snapshot_index: u64, snapshot_term: u64, entries: Vec<Entry>) -> Log {
-        let mut log = Log {
+        Log {
             snapshot_index,
             snapshot_term,
-            ..Log::default()
-        };
-        for entry in entries {
-            log.push(entry);
+            entries,
+            unsaved_from: 0,
         }
-        log
     }
 
     pub fn snapshot_index(&self) -> u64 {
@@ -96,8 +93,10 @@ impl Log {
 
     /// Appends an entry; returns its index.
     pub fn append(&mut self, entry: Entry) -> u64 {
-        self.push(entry);
-        self.last_index()
+        self.entries.push(entry);
+        let index = self.last_index();
+        self.unsaved_from = self.unsaved_from.min(index);
+        index
     }
 
     /// Drops the entries at `index` and after (a follower's conflicting suffix).
@@ -110,9 +109,7 @@ impl Log {
         let keep = (index - self.snapshot_index - 1) as usize;
         if keep < self.entries.len() {
             self.entries.truncate(keep);
-            self.ends.truncate(keep);
-            self.encoded
-                .truncate(self.ends.last().copied().unwrap_or(0));
+            self.unsaved_from = self.unsaved_from.min(index);
         }
     }
 
@@ -123,15 +120,8 @@ impl Log {
             .term_at(index)
             .unwrap_or_else(|| panic!("compacting through index {index}, not in the log"));
         let drop = (index - self.snapshot_index) as usize;
-        if drop > 0 {
-            let cut = self.ends[drop - 1];
-            self.entries.drain(..drop);
-            self.ends.drain(..drop);
-            self.encoded.drain(..cut);
-            for end in &mut self.ends {
-                *end -= cut;
-            }
-        }
+        // The persister drops the same prefix when it saves the new snapshot boundary.
+        self.entries.drain(..drop);
         self.snapshot_index = index;
         self.snapshot_term = term;
     }
@@ -140,8 +130,8 @@ impl Log {
     /// installed from the leader that the log does not extend.
     pub fn reset(&mut self, index: u64, term: u64) {
         self.entries.clear();
-        self.ends.clear();
-        self.encoded.clear();
+        // Saved entries past `index` (a conflicting suffix) must go too.
+        self.unsaved_from = self.unsaved_from.min(index + 1);
         self.snapshot_index = index;
         self.snapshot_term = term;
     }
@@ -165,15 +155,16 @@ impl Log {
         }
     }
 
-    /// The retained entries' persisted encoding.
-    pub fn encoded_entries(&self) -> &[u8] {
-        &self.encoded
+    /// The first index whose entry may differ from the saved one (or past the end: none).
+    /// Never above `last_index() + 1`; at or below the first retained index when the whole
+    /// log must be saved.
+    pub fn unsaved_from(&self) -> u64 {
+        self.unsaved_from
     }
 
-    fn push(&mut self, entry: Entry) {
-        storage::encode_entry(&entry, &mut self.encoded);
-        self.ends.push(self.encoded.len());
-        self.entries.push(entry);
+    /// The persister now holds the log as it is.
+    pub fn mark_saved(&mut self) {
+        self.unsaved_from = self.last_index() + 1;
     }
 
     fn position(&self, index: u64) -> Option<usize> {
@@ -204,16 +195,6 @@ mod tests {
         log
     }
 
-    /// The mirror must always equal a fresh encoding of the entries.
-    fn assert_mirror(log: &Log) {
-        let mut fresh = Vec::new();
-        for e in &log.entries {
-            storage::encode_entry(e, &mut fresh);
-        }
-        assert_eq!(log.encoded, fresh);
-        assert_eq!(log.ends.len(), log.entries.len());
-    }
-
     #[test]
     fn indexes_and_terms() {
         let log = log_with_terms(&[1, 1, 2]);
@@ -222,7 +203,6 @@ mod tests {
         assert_eq!(log.term_at(0), Some(0));
         assert_eq!(log.term_at(3), Some(2));
         assert_eq!(log.term_at(4), None);
-        assert_mirror(&log);
     }
 
     #[test]
@@ -231,10 +211,8 @@ mod tests {
         log.truncate_from(3);
         assert_eq!(log.last_index(), 2);
         assert_eq!(log.last_term(), 1);
-        assert_mirror(&log);
         log.append(entry(3, 9));
         assert_eq!(log.term_at(3), Some(3));
-        assert_mirror(&log);
     }
 
     #[test]
@@ -247,10 +225,8 @@ mod tests {
         assert_eq!(log.term_at(2), None);
         assert_eq!(log.get(4).unwrap().command, vec![3]);
         assert_eq!(log.last_index(), 5);
-        assert_mirror(&log);
         log.truncate_from(5);
         assert_eq!(log.last_index(), 4);
-        assert_mirror(&log);
     }
 
     #[test]
@@ -260,7 +236,37 @@ mod tests {
         assert_eq!(log.last_index(), 10);
         assert_eq!(log.last_term(), 4);
         assert_eq!(log.term_at(10), Some(4));
-        assert!(log.encoded_entries().is_empty());
+        assert!(log.unsaved_from() <= 11);
+    }
+
+    #[test]
+    fn remembers_the_first_change_since_the_last_save() {
+        let mut log = log_with_terms(&[1, 1, 2, 2]);
+        assert_eq!(log.unsaved_from(), 0, "a new log is saved whole");
+        log.mark_saved();
+        assert_eq!(log.unsaved_from(), 5);
+        log.append(entry(2, 5));
+        log.append(entry(2, 6));
+        assert_eq!(log.unsaved_from(), 5);
+        log.mark_saved();
+        log.truncate_from(4);
+        log.append(entry(3, 7));
+        assert_eq!(log.unsaved_from(), 4);
+        log.mark_saved();
+        // Compaction changes no entry: the save drops the prefix by the new boundary.
+        log.compact_through(3);
+        assert_eq!(log.unsaved_from(), 5);
+        // A snapshot the log does not extend discards the saved suffix too.
+        log.reset(3, 2);
+        assert_eq!(log.unsaved_from(), 4);
+        log.mark_saved();
+        log.reset(9, 3);
+        assert_eq!(log.unsaved_from(), 4);
+        let restored = Log::restore(2, 1, vec![entry(1, 1)]);
+        assert!(
+            restored.unsaved_from() <= 3,
+            "a restored log is saved whole"
+        );
     }
 
     #[test]

@@ -47,7 +47,14 @@ impl Raft {
         apply_tx: mpsc::UnboundedSender<ApplyMsg>,
         node: i64,
     ) -> Result<Raft, PersistError> {
-        let state = storage::decode_state(&persister.read_raft_state())?;
+        let mut state = storage::decode_state(&persister.read_raft_state())?;
+        // Saved entry by entry, and those entries are the log just decoded: later saves
+        // need only add what changes (else the first one rewrites the whole log). Nothing
+        // else writes a persister handed to a starting peer, so the two reads agree.
+        let log = &state.log;
+        if persister.saved_records() == Some(log.snapshot_index() + 1..log.last_index() + 1) {
+            state.log.mark_saved();
+        }
         if let Some(vote) = state.voted_for {
             if vote >= peers.len() {
                 return Err(PersistError::Inconsistent(format!(

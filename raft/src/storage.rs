@@ -12,14 +12,18 @@
 //! then, to the end: one entry after another, each term: u64, length: u32, command bytes
 //! ```
 //!
-//! Entries are encoded one by one so the log can keep its encoding up to date incrementally
-//! (see [`crate::log`]). State that does not decode, or decodes to something no Raft could
-//! have written, is a [`PersistError`], never a panic.
+//! The persister holds this as its header (the first 33 bytes) and its records (one per
+//! entry, numbered by the entry's Raft index), so a save sends it only what changed: the new
+//! header and the entries from the first one the log changed since the last save
+//! ([`update`]). What it gives back at restart is the whole encoding above. State that does
+//! not decode, or decodes to something no Raft could have written, is a [`PersistError`],
+//! never a panic.
 
 use std::fmt;
 
 use crate::log::Log;
 use crate::messages::Entry;
+use crate::persister::{NewRecords, StateUpdate};
 
 const VERSION: u8 = 1;
 const HEADER_LEN: usize = 1 + 4 * 8;
@@ -62,23 +66,51 @@ pub struct DurableState {
     pub log: Log,
 }
 
-/// Encodes the whole persistent state. The log's entries are already encoded; this copies
-/// them after the header.
+/// What to save: the header, and the log's entries from the first one it changed since its
+/// last save ([`Log::unsaved_from`]); the caller then tells the log they are saved. Costs
+/// what changed, not the length of the log.
+pub fn update(term: u64, voted_for: Option<usize>, log: &Log) -> StateUpdate {
+    let first = log.snapshot_index() + 1;
+    let from = log.unsaved_from().max(first);
+    let mut records = NewRecords::default();
+    for index in from..=log.last_index() {
+        let entry = log.get(index).expect("a retained entry");
+        records.push(|out| encode_entry(entry, out));
+    }
+    StateUpdate {
+        header: encode_header(term, voted_for, log),
+        first,
+        from,
+        records,
+    }
+}
+
+/// Encodes the whole persistent state at once, as [`Persister::read_raft_state`] gives it
+/// back (the tests' reference for what a series of updates must add up to).
+///
+/// [`Persister::read_raft_state`]: crate::Persister::read_raft_state
+#[cfg(test)]
 pub fn encode_state(term: u64, voted_for: Option<usize>, log: &Log) -> Vec<u8> {
-    let entries = log.encoded_entries();
-    let mut out = Vec::with_capacity(HEADER_LEN + entries.len());
+    let mut out = encode_header(term, voted_for, log);
+    for index in log.snapshot_index() + 1..=log.last_index() {
+        encode_entry(log.get(index).expect("a retained entry"), &mut out);
+    }
+    out
+}
+
+fn encode_header(term: u64, voted_for: Option<usize>, log: &Log) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN);
     out.push(VERSION);
     out.extend_from_slice(&term.to_le_bytes());
     let vote = voted_for.map_or(0, |peer| peer as u64 + 1);
     out.extend_from_slice(&vote.to_le_bytes());
     out.extend_from_slice(&log.snapshot_index().to_le_bytes());
     out.extend_from_slice(&log.snapshot_term().to_le_bytes());
-    out.extend_from_slice(entries);
     out
 }
 
 /// Appends one entry's encoding to `out`.
-pub fn encode_entry(entry: &Entry, out: &mut Vec<u8>) {
+fn encode_entry(entry: &Entry, out: &mut Vec<u8>) {
     out.extend_from_slice(&entry.term.to_le_bytes());
     let len = u32::try_from(entry.command.len()).expect("a command of 4 GiB or more");
     out.extend_from_slice(&len.to_le_bytes());

@@ -33,6 +33,7 @@ use crate::messages::{
     AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, InstallSnapshotReply,
     RequestVoteArgs, RequestVoteReply,
 };
+use crate::persister::StateUpdate;
 use crate::storage::{self, DurableState};
 
 pub use progress::Progress;
@@ -103,10 +104,14 @@ pub enum ElectionTimer {
     Elect,
 }
 
-/// Encoded state for the persister.
+/// What to save in the persister ([`Persister::save_update`]).
+///
+/// [`Persister::save_update`]: crate::Persister::save_update
 #[derive(Debug)]
 pub struct Save {
-    pub raft_state: Vec<u8>,
+    /// The state's changes since the last save: a new header, and the log's entries from
+    /// the first one that changed.
+    pub state: StateUpdate,
     /// The snapshot, when it changed (it is saved atomically with the state).
     pub snapshot: Option<Vec<u8>>,
 }
@@ -259,21 +264,26 @@ impl Core {
     }
 
     /// The effects of everything since the last call, with the state to save (if it changed)
-    /// encoded now.
+    /// encoded now. The caller must save it (the next save only carries what changed after
+    /// this one).
     pub fn take_ready(&mut self) -> Ready {
         self.check_invariants();
         let mut ready = mem::take(&mut self.ready);
         if self.state_dirty || self.snapshot_dirty {
             let save = Save {
-                raft_state: storage::encode_state(self.term, self.voted_for, &self.log),
+                state: storage::update(self.term, self.voted_for, &self.log),
                 snapshot: self.snapshot_dirty.then(|| self.snapshot.clone()),
             };
+            // The driver saves it before it does anything else with this `Ready`.
+            self.log.mark_saved();
             tracing::debug!(
                 node = self.node,
                 term = self.term,
                 topic = "persist",
-                "saving {} bytes of state{}",
-                save.raft_state.len(),
+                "saving the state with {} entries ({} bytes) from index {}{}",
+                save.state.records.len(),
+                save.state.records.byte_len(),
+                save.state.from,
                 if save.snapshot.is_some() {
                     " and the snapshot"
                 } else {
@@ -383,6 +393,13 @@ impl Core {
             self.me,
             log.last_term(),
             self.term
+        );
+        debug_assert!(
+            log.unsaved_from() <= log.last_index() + 1,
+            "node {}: unsaved entries from {} past the end of the log at {}",
+            self.me,
+            log.unsaved_from(),
+            log.last_index()
         );
         if let Role::Leader { .. } = self.role {
             assert_eq!(

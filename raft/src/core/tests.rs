@@ -9,6 +9,7 @@ use crate::log::Log;
 use crate::messages::{
     AppendEntriesArgs, Conflict, Entry, InstallSnapshotArgs, RequestVoteArgs, RequestVoteReply,
 };
+use crate::persister::Persister;
 use crate::storage::{self, DurableState};
 
 fn entry(term: u64, command: u8) -> Entry {
@@ -350,20 +351,25 @@ fn a_snapshot_trims_the_log_and_is_saved_with_it() {
             .handle_append_entries(append(2, (4, 2), vec![], 3))
             .success
     );
-    follower.take_ready();
+    // The follower's log was never saved (it was built, not restored): its next save holds
+    // all of it.
+    assert!(follower.take_ready().save.is_none(), "nothing changed");
+    let persister = Persister::new();
     follower.snapshot(3, b"state@3".to_vec());
     assert_eq!(follower.log.snapshot_index(), 3);
     assert_eq!(follower.log.term_at(3), Some(2));
     assert_eq!(follower.log.last_index(), 4);
     let save = follower.take_ready().save.expect("saved");
     assert_eq!(save.snapshot.as_deref(), Some(&b"state@3"[..]));
+    assert_eq!(save.state.records.len(), 1, "the entry after the snapshot");
+    persister.save_update(save.state, save.snapshot);
     // Compacting past what was applied, or behind the snapshot, is ignored.
     follower.snapshot(4, b"x".to_vec());
     follower.snapshot(2, b"x".to_vec());
     assert_eq!(follower.log.snapshot_index(), 3);
     // Restarting from what was saved keeps the snapshot's boundary.
-    let state = storage::decode_state(&save.raft_state).unwrap();
-    let restarted = Core::new(1, 3, state, save.snapshot.unwrap());
+    let state = storage::decode_state(&persister.read_raft_state()).unwrap();
+    let restarted = Core::new(1, 3, state, persister.read_snapshot());
     assert_eq!(restarted.commit_index(), 3);
     assert_eq!(restarted.log.last_index(), 4);
 }
@@ -449,7 +455,10 @@ fn a_follower_behind_the_snapshot_is_sent_it() {
 
 /// A small cluster of cores exchanging messages synchronously, with losses, reordering and
 /// random timeouts, checked for Raft's safety properties after every step: one leader per
-/// term, and every committed index holds the same entry on every peer forever.
+/// term, and every committed index holds the same entry on every peer forever. Each core's
+/// saves go to a persister, which must then hold exactly the whole state's encoding; now and
+/// then the persister is replaced by a copy (as the tester does at a crash), and the old one
+/// must keep what it held.
 #[test]
 fn random_clusters_stay_safe() {
     for seed in 0..40 {
@@ -467,6 +476,8 @@ fn run_random_cluster(seed: u64, n: usize, steps: usize) {
     let mut leaders_by_term: std::collections::BTreeMap<u64, usize> = Default::default();
     let mut committed: Vec<Option<(u64, Vec<u8>)>> = vec![None];
     let mut next_command = 0u32;
+    let mut persisters: Vec<Persister> = (0..n).map(|_| Persister::new()).collect();
+    let mut left_behind: Vec<(Persister, Vec<u8>)> = Vec::new();
 
     for _ in 0..steps {
         let pick = rng.random_range(0..100);
@@ -488,6 +499,11 @@ fn run_random_cluster(seed: u64, n: usize, steps: usize) {
             if applied > cores[peer].log.snapshot_index() && rng.random_bool(0.5) {
                 cores[peer].snapshot(applied, applied.to_le_bytes().to_vec());
             }
+        } else if pick < 28 {
+            let copy = persisters[peer].copy();
+            let old = std::mem::replace(&mut persisters[peer], copy);
+            let held = old.read_raft_state();
+            left_behind.push((old, held));
         } else if !in_flight.is_empty() {
             // Deliver (or lose) a random message, then its reply (or lose that).
             let (from, message) = in_flight.swap_remove(rng.random_range(0..in_flight.len()));
@@ -499,6 +515,15 @@ fn run_random_cluster(seed: u64, n: usize, steps: usize) {
         }
         for (me, core) in cores.iter_mut().enumerate() {
             let ready = core.take_ready();
+            if let Some(save) = ready.save {
+                persisters[me].save_update(save.state, save.snapshot);
+                assert_eq!(
+                    persisters[me].read_raft_state(),
+                    storage::encode_state(core.term, core.voted_for, &core.log),
+                    "seed {seed}: peer {me}'s saves do not add up to its state"
+                );
+                assert_eq!(persisters[me].read_snapshot(), core.snapshot);
+            }
             in_flight.extend(ready.messages.into_iter().map(|m| (me, m)));
             if core.is_leader() {
                 let leader = *leaders_by_term.entry(core.term()).or_insert(me);
@@ -525,6 +550,13 @@ fn run_random_cluster(seed: u64, n: usize, steps: usize) {
                 }
             }
         }
+    }
+    for (old, held) in &left_behind {
+        assert_eq!(
+            &old.read_raft_state(),
+            held,
+            "seed {seed}: a copy changed the original"
+        );
     }
     assert!(
         leaders_by_term.len() > 1 && committed.len() > 10,
