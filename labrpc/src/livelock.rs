@@ -48,6 +48,11 @@ pub const DEFAULT_POLLS_PER_INSTANT: u64 = 2_000_000;
 /// livelocked (see [`DEFAULT_POLLS_PER_INSTANT`] for the figures).
 pub const DEFAULT_BYTES_PER_INSTANT: u64 = 64_000_000;
 
+/// The byte limit counts only at an instant with at least this many network events: it is
+/// there for loops that resend large messages, and one large message (a 100 MB shard moving
+/// between shardkv groups) is not a loop.
+pub const MIN_EVENTS_FOR_BYTES: u64 = 1_000;
+
 /// The wall clock is read once every this many polls (a power of two: the check is a mask).
 pub const WALL_CHECK_EVERY: u64 = 4096;
 
@@ -135,11 +140,15 @@ pub(crate) struct Monitor {
     polls: AtomicU64,
     /// Every network byte of the run (requests sent, replies delivered).
     bytes: AtomicU64,
+    /// Every network event of the run.
+    events: AtomicU64,
     /// Every park of the runtime.
     parks: AtomicU64,
     /// `polls` and `bytes` when the current simulated instant began.
     instant_polls: AtomicU64,
     instant_bytes: AtomicU64,
+    /// `events` when the current simulated instant began.
+    instant_events: AtomicU64,
     /// The current instant (as tokio sees it), updated once per park.
     instant: Mutex<Instants>,
     suspect: AtomicBool,
@@ -176,9 +185,11 @@ impl Monitor {
             },
             polls: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            events: AtomicU64::new(0),
             parks: AtomicU64::new(0),
             instant_polls: AtomicU64::new(0),
             instant_bytes: AtomicU64::new(0),
+            instant_events: AtomicU64::new(0),
             instant: Mutex::new(Instants::default()),
             suspect: AtomicBool::new(false),
             tally: Mutex::new(Tally::default()),
@@ -322,6 +333,8 @@ impl Monitor {
         self.instant_polls.store(self.polls(), Ordering::Relaxed);
         self.instant_bytes
             .store(self.bytes.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.instant_events
+            .store(self.events.load(Ordering::Relaxed), Ordering::Relaxed);
         if !self.tripped.load(Ordering::Relaxed) && self.suspect.load(Ordering::Relaxed) {
             *self.tally.lock().unwrap() = Tally::default();
             self.end_suspicion();
@@ -367,9 +380,14 @@ impl Monitor {
         elapsed: impl FnOnce() -> Duration,
     ) {
         let total = self.bytes.fetch_add(size, Ordering::Relaxed) + size;
+        let events = self.events.fetch_add(1, Ordering::Relaxed) + 1;
         if self.detect {
             let here = total.saturating_sub(self.instant_bytes.load(Ordering::Relaxed));
-            if here >= self.suspect_at.bytes && !self.tripped.load(Ordering::Relaxed) {
+            let events_here = events.saturating_sub(self.instant_events.load(Ordering::Relaxed));
+            if here >= self.suspect_at.bytes
+                && events_here >= MIN_EVENTS_FOR_BYTES
+                && !self.tripped.load(Ordering::Relaxed)
+            {
                 self.suspect();
                 if here >= self.limit.bytes {
                     self.trip(Trip::Bytes, elapsed());

@@ -566,6 +566,27 @@ fn a_livelock_of_large_messages_trips_on_bytes() {
 }
 
 #[test]
+fn one_large_message_is_not_a_livelock() {
+    runs_test(
+        "one message past the byte limit at one instant is not a livelock",
+        || {
+            let (_sim, outcome) = sim::run(9, false, BUDGET, || async {
+                let (_net, _js, client) = setup();
+                let limits = sim::Limits::new(BUDGET);
+                // One request larger than the whole byte limit, at one simulated instant.
+                let big = "x".repeat(limits.bytes_per_instant as usize + 1);
+                client.handler6(&big).await
+            });
+            let len = outcome.expect("a single large call is no livelock");
+            assert_eq!(
+                len.unwrap() as u64,
+                sim::Limits::new(BUDGET).bytes_per_instant + 1
+            );
+        },
+    );
+}
+
+#[test]
 fn the_default_livelock_limit_fails_in_seconds() {
     runs_test(
         "a livelock fails within seconds at the default limit",
