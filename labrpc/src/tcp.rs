@@ -5,7 +5,7 @@
 //! other through [`ClientEnd`]s runs unchanged as a real cluster:
 //!
 //! - [`serve`] answers a labrpc [`Server`] (its services declared with
-//!   [`service!`](crate::service), say "Raft" and "KVServer") on a [`TcpListener`];
+//!   [`service!`](crate::service!), say "Raft" and "KVServer") on a [`TcpListener`];
 //! - [`ClientEnd::tcp`] is an end that calls the server at an address. It connects lazily, on
 //!   its first call, and again after a failure, so a peer that restarts is reached again
 //!   without restarting the caller.
@@ -29,7 +29,7 @@
 //! cancel it.
 //!
 //! **Real time only.** A TCP end must be called on a runtime driven by the wall clock
-//! ([`sim::run_service`](crate::sim::run_service), or a realtime [`sim::run`](crate::sim::run)):
+//! ([`sim::run_service`], or a realtime [`sim::run`]):
 //! on a paused clock the timeout would expire the moment the runtime waits for the socket.
 
 use std::io;

@@ -1,6 +1,7 @@
 //! The TCP network (`labrpc::tcp`) over loopback: typed calls round trip, many at once; a dead
-//! address, a restarted server, garbage in either direction and a handler that never returns
-//! all end in an error for the caller within a bounded time, never a panic or a hang.
+//! address, a restarted server, garbage in either direction, a handler that never returns and
+//! a peer that never reads all end in an error for the caller within a bounded time, never a
+//! panic or a hang.
 //!
 //! Every test runs in `sim::run_service` (the wall clock, as a real process does) on its own
 //! ephemeral ports, under a wall-clock guard of its own so that a hang fails the test instead
@@ -366,5 +367,27 @@ fn a_call_whose_handler_never_returns_times_out() {
             assert_eq!(call.await.unwrap(), Err(RpcError::Lost));
         }
         assert!(start.elapsed() < timeout * 3, "{:?}", start.elapsed());
+    });
+}
+
+#[test]
+fn a_call_to_a_peer_that_never_reads_times_out() {
+    service_test(|| async {
+        // The kernel completes the handshake on a listener nobody accepts from, as it does for
+        // a paused (SIGSTOP'd) process: the connection is up and nothing ever answers.
+        let silent = listener().await;
+        let timeout = Duration::from_millis(300);
+        let end = ClientEnd::tcp_with(
+            silent.local_addr().unwrap().to_string(),
+            TcpOptions { timeout },
+        );
+        let client = echo::Client::new(end);
+        for _ in 0..2 {
+            let start = Instant::now();
+            assert_eq!(client.echo(&1).await, Err(RpcError::Lost));
+            let took = start.elapsed();
+            assert!(took >= timeout && took < timeout * 3, "{took:?}");
+        }
+        drop(silent);
     });
 }
