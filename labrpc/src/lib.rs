@@ -6,6 +6,9 @@
 //!   disconnection, unreliability, reordering, long delays and deleted servers.
 //! - [`service!`]: declare a service's methods once; get a typed client and a dispatcher.
 //! - [`codec`]: serde + bincode, on every call.
+//! - [`tcp`]: the second network: the same services and the same [`ClientEnd`] between
+//!   processes over TCP (tarpc), for running the labs as a real cluster
+//!   ([`sim::run_service`] is a real process's runtime).
 //! - [`livelock`]: a run that works without simulated time advancing, or past its wall-clock
 //!   limit, fails with a report.
 //!
@@ -20,8 +23,10 @@ mod network;
 mod server;
 pub mod service;
 pub mod sim;
+pub mod tcp;
 
 pub use digest::Digest;
 pub use error::RpcError;
 pub use network::{ClientEnd, Network};
 pub use server::{BoxFuture, Server, Service};
+pub use tcp::{serve, TcpOptions, TcpServer};

@@ -1,4 +1,5 @@
-//! The simulated network, with the course's labrpc semantics.
+//! The simulated network, with the course's labrpc semantics, and the [`ClientEnd`] labs call
+//! through (which may instead reach another process over TCP: see [`crate::tcp`]).
 //!
 //! A [`Network`] holds named client ends and named servers. An end is directional: one sender
 //! to one server. The tester wires ends to servers, enables and disables ends ("disconnecting"
@@ -27,6 +28,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::sim::{self, Sim};
+use crate::tcp::TcpEnd;
 use crate::{codec, RpcError, Server};
 
 /// The course's constants.
@@ -178,7 +180,7 @@ impl Network {
         );
         ClientEnd {
             name,
-            net: self.clone(),
+            via: Via::Sim(self.clone()),
         }
     }
 
@@ -378,15 +380,33 @@ impl Fate {
     }
 }
 
-/// One sender's end of a link to one server.
+/// One sender's end of a link to one server: on a simulated [`Network`], or over TCP to a
+/// server in another process ([`ClientEnd::tcp`], see [`crate::tcp`]). Code that calls
+/// through an end cannot tell which, so the labs run unchanged on either.
 #[derive(Clone)]
 pub struct ClientEnd {
     name: Arc<str>,
-    net: Network,
+    via: Via,
+}
+
+/// The network an end sends on.
+#[derive(Clone)]
+enum Via {
+    Sim(Network),
+    Tcp(Arc<TcpEnd>),
 }
 
 impl ClientEnd {
-    /// The end's name on the network.
+    /// An end that calls over TCP through `end` (made by [`ClientEnd::tcp`]); named after the
+    /// address it reaches.
+    pub(crate) fn from_tcp(end: TcpEnd) -> ClientEnd {
+        ClientEnd {
+            name: end.addr().into(),
+            via: Via::Tcp(Arc::new(end)),
+        }
+    }
+
+    /// The end's name on the network (for a TCP end, the address it calls).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -403,14 +423,27 @@ impl ClientEnd {
         codec::decode(&reply)
     }
 
-    /// Calls `method` with encoded arguments; returns the encoded reply. Never hangs unless the
-    /// handler itself never returns on a live server.
+    /// Calls `method` with encoded arguments; returns the encoded reply. On the simulated
+    /// network it never hangs unless the handler itself never returns on a live server; over
+    /// TCP it fails once the end's timeout has passed.
     pub async fn call_raw(
         &self,
         method: &'static str,
         request: Vec<u8>,
     ) -> Result<Vec<u8>, RpcError> {
-        let net = &self.net;
+        match &self.via {
+            Via::Sim(net) => self.call_sim(net, method, request).await,
+            Via::Tcp(end) => end.call(method, request).await,
+        }
+    }
+
+    /// One call on the simulated network, step by step as the module documentation says.
+    async fn call_sim(
+        &self,
+        net: &Network,
+        method: &'static str,
+        request: Vec<u8>,
+    ) -> Result<Vec<u8>, RpcError> {
         let inner = &net.inner;
         inner.total_count.fetch_add(1, Ordering::Relaxed);
         inner
@@ -418,7 +451,7 @@ impl ClientEnd {
             .fetch_add(request.len() as u64, Ordering::Relaxed);
         let (switches, target) = net.route(&self.name);
         let to = target.as_ref().map_or("", |(name, _)| &**name);
-        self.record(Fate::Sent, to, method, request.len());
+        self.record(net, Fate::Sent, to, method, request.len());
 
         let Some((server_name, server)) = target else {
             let below = if switches.long_delays {
@@ -427,14 +460,14 @@ impl ClientEnd {
                 UNREACHABLE_SHORT_MS
             };
             tokio::time::sleep(net.random_ms(below)).await;
-            self.record(Fate::Unreachable, "", method, 0);
+            self.record(net, Fate::Unreachable, "", method, 0);
             return Err(RpcError::Lost);
         };
 
         if !switches.reliable {
             tokio::time::sleep(net.random_ms(SHORT_DELAY_MAX_MS)).await;
             if net.per_mille(DROP_PER_MILLE) {
-                self.record(Fate::RequestDropped, &server_name, method, 0);
+                self.record(net, Fate::RequestDropped, &server_name, method, 0);
                 return Err(RpcError::Lost);
             }
         }
@@ -454,7 +487,7 @@ impl ClientEnd {
         let mut topology = inner.topology.subscribe();
         let reply = loop {
             if !net.still_reaches(&self.name, &server) {
-                self.record(Fate::ServerGone, &server_name, method, 0);
+                self.record(net, Fate::ServerGone, &server_name, method, 0);
                 return Err(RpcError::Lost);
             }
             tokio::select! {
@@ -467,7 +500,7 @@ impl ClientEnd {
         let reply = match reply {
             Ok(reply) => reply,
             Err(error) => {
-                self.record(Fate::Failed, &server_name, method, 0);
+                self.record(net, Fate::Failed, &server_name, method, 0);
                 return Err(error);
             }
         };
@@ -479,11 +512,11 @@ impl ClientEnd {
         // A server deleted while handling never produces a positive reply: its state may have
         // gone into a persister that has since been superseded.
         if !net.still_reaches(&self.name, &server) {
-            self.record(Fate::ServerGone, &server_name, method, 0);
+            self.record(net, Fate::ServerGone, &server_name, method, 0);
             return Err(RpcError::Lost);
         }
         if !switches.reliable && net.per_mille(DROP_PER_MILLE) {
-            self.record(Fate::ReplyDropped, &server_name, method, 0);
+            self.record(net, Fate::ReplyDropped, &server_name, method, 0);
             return Err(RpcError::Lost);
         }
         if switches.long_reordering {
@@ -494,12 +527,12 @@ impl ClientEnd {
         inner
             .total_bytes
             .fetch_add(reply.len() as u64, Ordering::Relaxed);
-        self.record(Fate::Delivered, &server_name, method, reply.len());
+        self.record(net, Fate::Delivered, &server_name, method, reply.len());
         Ok(reply)
     }
 
-    fn record(&self, fate: Fate, to: &str, method: &'static str, size: usize) {
-        let sim = &self.net.inner.sim;
+    fn record(&self, net: &Network, fate: Fate, to: &str, method: &'static str, size: usize) {
+        let sim = &net.inner.sim;
         sim.note_network(fate.as_str(), &self.name, to, method, size);
         sim.record(&[
             fate.as_str().as_bytes(),

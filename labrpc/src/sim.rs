@@ -14,6 +14,9 @@
 //!
 //! `realtime = true` (the harness sets it from `LAB_REALTIME=1`) runs the same future on a
 //! multi-threaded runtime against the wall clock instead, to shake out what one thread hides.
+//! [`run_service`] is the entry point for a real, long-running process (a server talking to
+//! its peers over [`tcp`](crate::tcp)): the same context on the wall clock, without a test's
+//! budget and limits.
 //!
 //! A run ends in one of five ways (see [`RunError`]): the body finishes, the body or a spawned
 //! task fails, the simulated budget runs out (the hang report), the run livelocks at one
@@ -405,6 +408,66 @@ where
             .unwrap_or_else(|| RunError::Panicked(panic_message(&*payload)))),
     };
     (sim, outcome)
+}
+
+/// How long [`run_service`] waits, once its body has returned, for the runtime's threads to
+/// stop (a blocking task, such as a name lookup, may still be running).
+const SERVICE_SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// Runs `body` as a long-running real process: a server, a client or a launcher whose peers
+/// are other processes (over [`tcp`](crate::tcp)), in the lab code's usual context.
+///
+/// Lab code reaches its runtime through this module ([`spawn`], [`random_range`], [`now`]), so
+/// a real process must run inside a simulation context too; this is that context without the
+/// test machinery: a multi-threaded tokio runtime on the wall clock, random choices from
+/// `seed`'s generator, no time budget, no livelock detection, no wall-clock limit. Returns
+/// the body's output once it finishes, or [`RunError::Failed`] as soon as a task started with
+/// [`spawn`] panics or calls [`Sim::fail`]: a bug in a server ends the process with an error,
+/// as an uncaught panic ends a Go program. (The simulated network works here too, but its
+/// digest is not reproducible on a multi-threaded runtime.)
+pub fn run_service<F, Fut>(seed: u64, body: F) -> Result<Fut::Output, RunError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future,
+{
+    let limits = Limits {
+        wall: None,
+        ..Limits::new(Duration::MAX)
+    };
+    let sim = Sim::new(seed, true, &limits);
+    let on_start = sim.clone();
+    let runtime = Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(move || set_current(Some(on_start.clone())))
+        .on_thread_stop(|| set_current(None))
+        .build()
+        .expect("cannot build the tokio runtime");
+    set_current(Some(sim.clone()));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            *sim.inner.start.lock().unwrap() = Some(tokio::time::Instant::now());
+            let failed = sim.inner.failed.notified();
+            tokio::pin!(failed);
+            failed.as_mut().enable();
+            if let Some(message) = sim.failure() {
+                return Err(RunError::Failed(message));
+            }
+            tokio::select! {
+                biased;
+                _ = failed => Err(RunError::Failed(sim.failure().unwrap_or_default())),
+                output = body() => Ok(output),
+            }
+        })
+    }));
+    runtime.shutdown_timeout(SERVICE_SHUTDOWN_GRACE);
+    set_current(None);
+    match outcome {
+        Ok(result) => result,
+        Err(payload) => Err(sim
+            .failure()
+            .map(RunError::Failed)
+            .unwrap_or_else(|| RunError::Panicked(panic_message(&*payload)))),
+    }
 }
 
 /// Runs the test body until it finishes, a task fails, or the budget runs out; ticks once a
