@@ -262,10 +262,12 @@ fn vote_persisted_2x() {
             reply.vote_granted,
             "peer {p} forgot that it voted for {first} in term {term}"
         );
-        assert_eq!(
-            t0.elapsed(),
-            Duration::ZERO,
-            "the votes took simulated time"
+        // No time at all in the simulation; on the wall clock (`LAB_REALTIME=1`), far less
+        // than an election timeout.
+        assert!(
+            t0.elapsed() < Duration::from_millis(100),
+            "the exchange took {:?}: a timer of P's may have fired in it",
+            t0.elapsed()
         );
 
         // P rejoins; the cluster carries on.
