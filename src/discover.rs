@@ -33,8 +33,9 @@ impl TestCase {
     }
 }
 
-/// The part a test belongs to. Raft, KV and shardkv tests end in their part (`_2a`); Lab 1's
-/// tests are all part 1; labrpc's tests are their own part.
+/// The part a test belongs to. Raft, KV and shardkv tests end in their part (`_2a`; Raft's
+/// extra tests, beyond the course's, in `_2x`); Lab 1's tests are all part 1; labrpc's tests
+/// are their own part.
 pub fn part_of(package: &str, name: &str) -> String {
     let lab = match package {
         "labrpc" => return "labrpc".into(),
@@ -130,10 +131,11 @@ pub fn discover(packages: &[&str]) -> Result<Vec<TestCase>, String> {
             });
         }
     }
-    // Labs in course order, tests by name within a lab.
+    // Labs in course order, tests by name within a lab, extra parts (`2X`) after the course's.
     tests.sort_by_key(|t| {
         (
             LAB_PACKAGES.iter().position(|p| *p == t.package),
+            t.part().ends_with('X'),
             t.name.clone(),
         )
     });
@@ -185,6 +187,7 @@ mod tests {
         assert_eq!(part_of("mapreduce", "wc_1"), "1");
         assert_eq!(part_of("labrpc", "basic"), "labrpc");
         assert_eq!(part_of("raft", "core_unit"), "2");
+        assert_eq!(part_of("raft", "extras::figure_8_commit_2x"), "2X");
     }
 
     #[test]

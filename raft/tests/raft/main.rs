@@ -4,7 +4,9 @@
 //! - [`election`]: 2A, leader election;
 //! - [`replication`]: 2B, log replication;
 //! - [`persistence`]: 2C, persistence across crashes;
-//! - [`snapshots`]: 2D, log compaction.
+//! - [`snapshots`]: 2D, log compaction;
+//! - [`extras`]: 2X, tests beyond the course's, each scripted to catch one bug the course's
+//!   tests rarely do.
 //!
 //! Each test runs as one simulation (`LAB_SEED` picks the seed, `LAB_REALTIME=1` runs it on
 //! the wall clock) and prints the course's `Test (2X): … ` and `  ... Passed --` lines.
@@ -12,6 +14,7 @@
 
 mod config;
 mod election;
+mod extras;
 mod persistence;
 mod replication;
 mod snapshots;

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use applier::Applier;
 use harness::report;
-use labrpc::{Network, Server};
+use labrpc::{ClientEnd, Network, Server};
 use raft::Raft;
 use tester::Group;
 use tokio::time::Instant;
@@ -80,6 +80,8 @@ struct State {
     last_applied: Vec<u64>,
     apply_err: Vec<Option<String>>,
     max_index: u64,
+    /// Ends made by [`Config::tester_end`] so far (each gets a fresh name).
+    tester_ends: u64,
     // Taken at begin(), for the result line.
     t0: Instant,
     rpcs0: u64,
@@ -107,6 +109,7 @@ impl Config {
                     last_applied: vec![0; n],
                     apply_err: vec![None; n],
                     max_index: 0,
+                    tester_ends: 0,
                     t0: now,
                     rpcs0: 0,
                     bytes0: 0,
@@ -224,6 +227,26 @@ impl Config {
 
     pub fn bytes_total(&self) -> u64 {
         self.inner.net.total_bytes()
+    }
+
+    /// The size of the Raft state peer i last saved (the persister it runs with, or the copy
+    /// kept when it crashed).
+    pub fn raft_state_size(&self, i: usize) -> usize {
+        self.inner.peers.persister(i).raft_state_size()
+    }
+
+    /// A client end of the tester's own to peer i's server, enabled whether or not i is
+    /// connected to its peers: the tester can then call i's RPCs itself, as a peer would.
+    /// Each call makes a fresh end (the network's end names are unique).
+    pub fn tester_end(&self, i: usize) -> ClientEnd {
+        let mut st = self.state();
+        st.tester_ends += 1;
+        let name = format!("tester>{}#{}", self.inner.peers.name(i), st.tester_ends);
+        drop(st);
+        let end = self.inner.net.make_end(name.clone());
+        self.inner.net.connect(&name, self.inner.peers.name(i));
+        self.inner.net.enable(&name, true);
+        end
     }
 
     /// The largest saved Raft state among the peers.
