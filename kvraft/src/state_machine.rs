@@ -65,6 +65,13 @@ impl rsm::StateMachine for KvStore {
         String::new()
     }
 
+    fn apply_unanswered(&mut self, command: &Command) {
+        // A read changes nothing; only the server answering it copies the value out.
+        if command.op.is_write() {
+            self.apply(command);
+        }
+    }
+
     fn answer_at_once(&self, command: &Command) -> Option<String> {
         (command.op.is_write() && self.has_applied(command.client, command.seq)).then(String::new)
     }

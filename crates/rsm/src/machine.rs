@@ -22,6 +22,14 @@ pub trait StateMachine: Send + 'static {
     /// Applies one committed command, in log order.
     fn apply(&mut self, command: &Self::Command) -> Self::Output;
 
+    /// Applies a committed command whose output nobody here waits for (on a follower, or on
+    /// a leader for a request another server proposed). The default applies it and drops the
+    /// output; a state machine whose outputs are costly (a read copying out a long value) can
+    /// skip making them, as long as the state changes exactly as `apply` would change it.
+    fn apply_unanswered(&mut self, command: &Self::Command) {
+        let _ = self.apply(command);
+    }
+
     /// An answer that needs no trip through the log, if there is one: typically a write this
     /// replica has already applied (a retry). Checked under the same lock as the proposal, so
     /// the answer is consistent with what has been applied.

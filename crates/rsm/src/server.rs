@@ -320,9 +320,17 @@ impl<S: StateMachine> Rsm<S> {
                 return;
             }
         };
-        let output = inner.machine.apply(&command);
         tracing::debug!(node = self.node, topic = "apply", index, command = %command);
-        inner.waiters.applied(index, term, || Ok(output));
+        if inner.waiters.wants(index, term) {
+            let output = inner.machine.apply(&command);
+            inner.waiters.applied(index, term, || Ok(output));
+        } else {
+            inner.machine.apply_unanswered(&command);
+            // Fails whatever was parked below this index, or at it in another term.
+            inner
+                .waiters
+                .applied(index, term, || Err(RsmError::WrongLeader));
+        }
     }
 
     fn install_snapshot(

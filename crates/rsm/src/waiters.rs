@@ -73,6 +73,12 @@ impl<T> Waiters<T> {
         self.fail_below(index + 1);
     }
 
+    /// Whether a request is parked at `index` in `term` (so applying that entry must make
+    /// its answer).
+    pub fn wants(&self, index: u64, term: u64) -> bool {
+        self.by_index.get(&index).is_some_and(|w| w.term == term)
+    }
+
     /// Gives up on the request parked at `index` in `term` (the handler stopped waiting).
     pub fn abandon(&mut self, index: u64, term: u64) {
         if self.by_index.get(&index).is_some_and(|w| w.term == term) {

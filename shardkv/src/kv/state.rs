@@ -290,6 +290,17 @@ impl rsm::StateMachine for ShardState {
         Ok(String::new())
     }
 
+    fn apply_unanswered(&mut self, command: &Command) {
+        // A read changes nothing; only the server answering it copies the value out.
+        if let Command::Client(ClientRequest {
+            op: Op::Get { .. }, ..
+        }) = command
+        {
+            return;
+        }
+        let _ = self.apply(command);
+    }
+
     fn answer_at_once(&self, command: &Command) -> Option<Answer> {
         // A write this group has applied to a shard it still holds: a retry.
         let Command::Client(request) = command else {
