@@ -119,6 +119,7 @@ mod tests {
         let mut w: Waiters<String> = Waiters::default();
         let mut ours = w.park(3, 2);
         let mut theirs = w.park(4, 2);
+        assert!(w.wants(3, 2) && !w.wants(3, 1) && !w.wants(5, 2));
         w.applied(3, 2, || Ok("v".into()));
         assert_eq!(ours.try_recv().unwrap(), Ok("v".into()));
         w.applied(4, 3, || panic!("not ours: no answer computed"));
