@@ -55,6 +55,8 @@ struct NetInner {
     /// one way a call can hang.
     in_handler: Mutex<BTreeMap<u64, PendingCall>>,
     next_call: AtomicU64,
+    /// How many reply triggers are armed, so that replies skip the lock when none is.
+    armed: AtomicU64,
 }
 
 struct PendingCall {
@@ -84,9 +86,21 @@ struct NetState {
     /// Each message's time on the wire, drawn uniformly from this range (ms, inclusive).
     latency_ms: (u64, u64),
     closed: bool,
+    /// Faults armed to strike at a protocol moment (see [`Network::after_reply`]), in the
+    /// order they were armed.
+    reply_triggers: Vec<ReplyTrigger>,
     // Only looked up by name, never iterated: order cannot leak into the run.
     ends: HashMap<Arc<str>, EndState>,
     servers: HashMap<Arc<str>, Arc<Server>>,
+}
+
+/// An action to take right after a server has produced a reply of a method.
+struct ReplyTrigger {
+    server: String,
+    method: String,
+    /// Which replies it waits for (it sees the reply's encoded bytes).
+    when: Box<dyn Fn(&[u8]) -> bool + Send>,
+    action: Box<dyn FnOnce() + Send>,
 }
 
 struct EndState {
@@ -128,6 +142,7 @@ impl Network {
             total_bytes: AtomicU64::new(0),
             in_handler: Mutex::new(BTreeMap::new()),
             next_call: AtomicU64::new(0),
+            armed: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&inner);
         sim.on_hang(Box::new(move || {
@@ -161,6 +176,67 @@ impl Network {
         assert!(min <= max, "latency range {min:?}..={max:?} is empty");
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         self.inner.state.lock().unwrap().latency_ms = (ms(min), ms(max));
+    }
+
+    /// Arms a fault that strikes at a protocol moment rather than at a time: the first time
+    /// server `server` produces a reply to `method` (`"Service.method"`) that `when` accepts
+    /// (it sees the encoded reply), `action` runs at once, in the handler's own task, before
+    /// the reply leaves and before any other task runs: before anything else the server would
+    /// do next, such as a save it left to another task. A tester passes its crash as the
+    /// action (deleting the server then loses the reply, as a crash would). Fires once;
+    /// recorded in the digest and traced (`topic = "fault"`).
+    pub fn after_reply(
+        &self,
+        server: &str,
+        method: &str,
+        when: impl Fn(&[u8]) -> bool + Send + 'static,
+        action: impl FnOnce() + Send + 'static,
+    ) {
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .reply_triggers
+            .push(ReplyTrigger {
+                server: server.to_string(),
+                method: method.to_string(),
+                when: Box::new(when),
+                action: Box::new(action),
+            });
+        self.inner.armed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Faults still armed.
+    pub fn armed_faults(&self) -> usize {
+        self.inner.state.lock().unwrap().reply_triggers.len()
+    }
+
+    /// Runs the first armed trigger for this reply, if one matches.
+    fn fire_reply_triggers(&self, server: &str, method: &str, reply: &[u8]) {
+        if self.inner.armed.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let trigger = {
+            let mut state = self.inner.state.lock().unwrap();
+            let position = state
+                .reply_triggers
+                .iter()
+                .position(|t| t.server == server && t.method == method && (t.when)(reply));
+            position.map(|i| state.reply_triggers.remove(i))
+        };
+        if let Some(trigger) = trigger {
+            self.inner.armed.fetch_sub(1, Ordering::Relaxed);
+            self.inner
+                .sim
+                .record(&[b"fault", server.as_bytes(), method.as_bytes()]);
+            tracing::debug!(
+                topic = "fault",
+                server,
+                method,
+                "a fault armed for this reply strikes"
+            );
+            (trigger.action)();
+        }
     }
 
     /// A new client end, disabled and unconnected.
@@ -474,7 +550,16 @@ impl ClientEnd {
 
         net.wire(&switches).await;
         // The handler runs in a task of its own: if this call gives up, it runs on regardless.
-        let mut handler = sim::spawn(server.dispatch(method, request));
+        // A fault armed for its reply strikes in that task, as soon as the reply exists.
+        let (dispatching, armed) = (server.clone(), net.clone());
+        let target_name = server_name.clone();
+        let mut handler = sim::spawn(async move {
+            let reply = dispatching.dispatch(method, request).await;
+            if let Ok(bytes) = &reply {
+                armed.fire_reply_triggers(&target_name, method, bytes);
+            }
+            reply
+        });
         let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
         let call = PendingCall {
             from: self.name.clone(),

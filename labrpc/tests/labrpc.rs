@@ -666,3 +666,84 @@ fn wall_clock_limit_is_a_clear_failure() {
         },
     );
 }
+
+/// A server that answers, then saves in a task of its own: the shape of the bug
+/// "answer a vote, persist it afterwards".
+mod save_after_reply {
+    use std::sync::{Arc, Mutex};
+
+    labrpc::service! {
+        pub mod voter("Voter") {
+            fn vote(u64) -> bool;
+        }
+    }
+
+    pub struct Voter {
+        pub log: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl voter::Handler for Voter {
+        async fn vote(&self, term: u64) -> bool {
+            self.log.lock().unwrap().push(format!("granted {term}"));
+            let log = self.log.clone();
+            labrpc::sim::spawn(async move {
+                log.lock().unwrap().push(format!("saved {term}"));
+            });
+            term % 2 == 0
+        }
+    }
+}
+
+#[test]
+fn a_fault_after_a_reply_strikes_before_the_server_does_anything_else() {
+    use labrpc::{Network, Server};
+    use save_after_reply::{voter, Voter};
+    use std::sync::{Arc, Mutex};
+    runs_test(
+        "event-triggered fault: right after a reply, before the server's next step",
+        || {
+            let (_sim, outcome) = sim::run(3, false, BUDGET, || async {
+                let net = Network::new();
+                let log = Arc::new(Mutex::new(Vec::new()));
+                let mut server = Server::new();
+                server.add_service(voter::service(Arc::new(Voter { log: log.clone() })));
+                net.add_server("p", server);
+                let end = net.make_end("c");
+                net.connect("c", "p");
+                net.enable("c", true);
+                let client = voter::Client::new(end);
+                // Strike after a granted vote (an encoded `true`), not after a refusal.
+                let (fault_log, fault_net) = (log.clone(), net.clone());
+                net.after_reply(
+                    "p",
+                    "Voter.vote",
+                    |reply| labrpc::codec::decode::<bool>(reply) == Ok(true),
+                    move || {
+                        fault_log.lock().unwrap().push("crash".into());
+                        fault_net.delete_server("p");
+                    },
+                );
+                assert_eq!(net.armed_faults(), 1);
+                assert_eq!(
+                    client.vote(&1).await,
+                    Ok(false),
+                    "a refusal does not trigger it"
+                );
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                assert_eq!(net.armed_faults(), 1);
+                let granted = client.vote(&2).await;
+                assert!(granted.is_err(), "the crash loses the reply: {granted:?}");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                assert_eq!(net.armed_faults(), 0, "it fires once");
+                let seen = log.lock().unwrap().clone();
+                seen
+            });
+            let log = outcome.unwrap();
+            assert_eq!(
+                log,
+                ["granted 1", "saved 1", "granted 2", "crash", "saved 2"],
+                "the crash came after the reply and before the server's save"
+            );
+        },
+    );
+}
