@@ -94,12 +94,14 @@ struct NetState {
     servers: HashMap<Arc<str>, Arc<Server>>,
 }
 
+/// Which replies a trigger waits for: it sees the reply's encoded bytes.
+type ReplyFilter = Box<dyn Fn(&[u8]) -> bool + Send>;
+
 /// An action to take right after a server has produced a reply of a method.
 struct ReplyTrigger {
     server: String,
     method: String,
-    /// Which replies it waits for (it sees the reply's encoded bytes).
-    when: Box<dyn Fn(&[u8]) -> bool + Send>,
+    when: ReplyFilter,
     action: Box<dyn FnOnce() + Send>,
 }
 
