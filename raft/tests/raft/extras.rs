@@ -6,7 +6,10 @@
 //! - [`figure_8_commit_2x`]: a leader that commits an entry of an earlier term by counting
 //!   replicas (the extended paper's Figure 8);
 //! - [`vote_persisted_2x`]: a vote that is not saved before it is granted, so that a peer
-//!   that crashes and restarts votes twice in one term.
+//!   that crashes and restarts votes twice in one term;
+//! - [`vote_saved_before_reply_2x`]: the same, with the crash striking the moment the vote
+//!   leaves the voter (an event-triggered fault), so that a vote saved only after it was
+//!   answered, in a task of its own, is caught too.
 //!
 //! Elections are steered, not waited out: a peer that must not win is crashed (a crashed
 //! peer neither times out nor votes) or has a log that the voters' up-to-date check refuses,
@@ -200,10 +203,25 @@ async fn ask_vote(cfg: &Config, i: usize, args: RequestVoteArgs) -> RequestVoteR
 /// must carry on.
 #[test]
 fn vote_persisted_2x() {
-    run(|| async {
+    run(|| one_vote_per_term("a vote survives a crash: one vote per term", false));
+}
+
+/// [`vote_persisted_2x`], with the crash striking the moment P has produced its granted
+/// vote, before P takes another step (labrpc's `Network::after_reply`): a vote saved only
+/// *after* it was answered (in a task of its own) is lost, though it would survive a crash
+/// that came any later. The crash loses the reply, as a real one can.
+#[test]
+fn vote_saved_before_reply_2x() {
+    run(|| one_vote_per_term("a vote is saved before it is granted", true));
+}
+
+/// The scenario of both vote tests; `at_reply`: crash P as its granted vote leaves it,
+/// rather than after the vote has reached the candidate.
+async fn one_vote_per_term(title: &str, at_reply: bool) {
+    {
         let servers = 3;
         let cfg = Config::new(servers, false, false);
-        cfg.begin("2X", "a vote survives a crash: one vote per term");
+        cfg.begin("2X", title);
 
         cfg.one(cmd(101), servers, true).await;
         let leader1 = leader(&cfg).await;
@@ -239,13 +257,26 @@ fn vote_persisted_2x() {
             last_log_index: 1,
             last_log_term: term - 1,
         };
-        let reply = ask_vote(&cfg, p, up_to_date(first)).await;
-        assert!(
-            reply.vote_granted && reply.term == term,
-            "peer {p} should grant its vote in term {term} to {first} (reply {reply:?})"
-        );
+        if at_reply {
+            cfg.crash_after_reply(p, "Raft.request_vote", |bytes| {
+                labrpc::codec::decode::<RequestVoteReply>(bytes).is_ok_and(|r| r.vote_granted)
+            });
+            let client = raft_rpc::Client::new(cfg.tester_end(p));
+            let lost = client.request_vote(&up_to_date(first)).await;
+            assert!(
+                lost.is_err(),
+                "the crash should lose the vote's reply: {lost:?}"
+            );
+        } else {
+            let reply = ask_vote(&cfg, p, up_to_date(first)).await;
+            assert!(
+                reply.vote_granted && reply.term == term,
+                "peer {p} should grant its vote in term {term} to {first} (reply {reply:?})"
+            );
+        }
 
-        // P crashes right after voting, and restarts from what it saved.
+        // P crashes right after voting (if it has not already), and restarts from what it
+        // saved.
         cfg.start1(p);
         assert_eq!(cfg.get_state(p).0, term, "peer {p} forgot its term");
 
@@ -275,5 +306,5 @@ fn vote_persisted_2x() {
         cfg.one(cmd(102), servers, true).await;
 
         cfg.end();
-    });
+    }
 }

@@ -235,6 +235,22 @@ impl Config {
         self.inner.peers.persister(i).raft_state_size()
     }
 
+    /// Crashes peer i the moment it produces a reply to `method` ("Raft.request_vote") that
+    /// `when` accepts (it sees the encoded reply), before the peer takes another step
+    /// (labrpc's `Network::after_reply`); the crash loses that reply.
+    pub fn crash_after_reply(
+        &self,
+        i: usize,
+        method: &str,
+        when: impl Fn(&[u8]) -> bool + Send + 'static,
+    ) {
+        let cfg = self.clone();
+        let name = self.inner.peers.name(i).to_string();
+        self.inner
+            .net
+            .after_reply(&name, method, when, move || cfg.crash1(i));
+    }
+
     /// A client end of the tester's own to peer i's server, enabled whether or not i is
     /// connected to its peers: the tester can then call i's RPCs itself, as a peer would.
     /// Each call makes a fresh end (the network's end names are unique).
