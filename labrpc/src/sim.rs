@@ -383,30 +383,13 @@ where
     .expect("cannot build the tokio runtime");
 
     set_current(Some(sim.clone()));
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(async {
-            *sim.inner.start.lock().unwrap() = Some(tokio::time::Instant::now());
-            let failed = sim.inner.failed.notified();
-            tokio::pin!(failed);
-            failed.as_mut().enable();
-            if let Some(message) = sim.failure() {
-                return Err(RunError::Failed(message));
-            }
-            watch(&sim, budget, failed, body()).await
-        })
-    }));
+    let caught = drive(&sim, &runtime, Some(budget), body);
     // Dropping the runtime drops every task still alive; keep the handle reachable for their
     // destructors until then.
     drop(runtime);
     sim.inner.monitor.finish();
     set_current(None);
-    let outcome = match outcome {
-        Ok(result) => result,
-        Err(payload) => Err(sim
-            .failure()
-            .map(RunError::Failed)
-            .unwrap_or_else(|| RunError::Panicked(panic_message(&*payload)))),
-    };
+    let outcome = outcome_of(&sim, caught);
     (sim, outcome)
 }
 
@@ -443,7 +426,25 @@ where
         .build()
         .expect("cannot build the tokio runtime");
     set_current(Some(sim.clone()));
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let caught = drive(&sim, &runtime, None, body);
+    runtime.shutdown_timeout(SERVICE_SHUTDOWN_GRACE);
+    set_current(None);
+    outcome_of(&sim, caught)
+}
+
+/// Runs `body` on `runtime` under [`watch`], catching a panic of the body itself. What a
+/// simulated test and a real process share.
+fn drive<F, Fut>(
+    sim: &Sim,
+    runtime: &tokio::runtime::Runtime,
+    budget: Option<Duration>,
+    body: F,
+) -> std::thread::Result<Result<Fut::Output, RunError>>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future,
+{
+    catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(async {
             *sim.inner.start.lock().unwrap() = Some(tokio::time::Instant::now());
             let failed = sim.inner.failed.notified();
@@ -452,16 +453,18 @@ where
             if let Some(message) = sim.failure() {
                 return Err(RunError::Failed(message));
             }
-            tokio::select! {
-                biased;
-                _ = failed => Err(RunError::Failed(sim.failure().unwrap_or_default())),
-                output = body() => Ok(output),
-            }
+            watch(sim, budget, failed, body()).await
         })
-    }));
-    runtime.shutdown_timeout(SERVICE_SHUTDOWN_GRACE);
-    set_current(None);
-    match outcome {
+    }))
+}
+
+/// The run's outcome: the body's, or, if it panicked, the first failure a task reported
+/// (usually the cause) or else the panic's message.
+fn outcome_of<T>(
+    sim: &Sim,
+    caught: std::thread::Result<Result<T, RunError>>,
+) -> Result<T, RunError> {
+    match caught {
         Ok(result) => result,
         Err(payload) => Err(sim
             .failure()
@@ -470,21 +473,25 @@ where
     }
 }
 
-/// Runs the test body until it finishes, a task fails, or the budget runs out; ticks once a
-/// second meanwhile to note when tasks last ran, for the hang report.
+/// Runs the body until it finishes, a task fails, the monitor stops it, or the budget (a
+/// test's; a real process has none) runs out; ticks once a second meanwhile to note when
+/// tasks last ran, for the hang report.
 async fn watch<Fut: Future>(
     sim: &Sim,
-    budget: Duration,
+    budget: Option<Duration>,
     failed: Pin<&mut tokio::sync::futures::Notified<'_>>,
     body: Fut,
 ) -> Result<Fut::Output, RunError> {
-    let deadline = tokio::time::Instant::now() + budget;
+    let deadline = budget.map(|budget| (tokio::time::Instant::now() + budget, budget));
     tokio::pin!(body);
     let mut failed = failed;
     let mut polls_seen = 0;
     let mut last_active = Duration::ZERO;
     loop {
-        let tick = (tokio::time::Instant::now() + ACTIVITY_TICK).min(deadline);
+        let mut tick = tokio::time::Instant::now() + ACTIVITY_TICK;
+        if let Some((deadline, _)) = deadline {
+            tick = tick.min(deadline);
+        }
         tokio::select! {
             biased;
             _ = failed.as_mut() => return Err(RunError::Failed(sim.failure().unwrap_or_default())),
@@ -496,7 +503,7 @@ async fn watch<Fut: Future>(
                     polls_seen = polls;
                     last_active = sim.elapsed();
                 }
-                if tokio::time::Instant::now() >= deadline {
+                if let Some((_, budget)) = deadline.filter(|(d, _)| tokio::time::Instant::now() >= *d) {
                     tracing::error!(topic = "failure", "the test ran past its time budget");
                     let report = crate::hang::report(sim, last_active, &sim.inner.hang_reporters).await;
                     return Err(RunError::TimedOut { budget, report });

@@ -114,6 +114,9 @@ impl TcpEnd {
     /// One call: connect if need be, send, wait for the reply; all within the timeout.
     pub(crate) async fn call(&self, method: &str, request: Vec<u8>) -> Result<Vec<u8>, RpcError> {
         let timeout = self.options.timeout;
+        // TCP ends serve real processes, on the wall clock (`sim::run_service`). The bound is
+        // tokio's timeout; tarpc's context wants its deadline as a std `Instant`, which only
+        // tells the server when to stop working on the call.
         let deadline = std::time::Instant::now() + timeout;
         match tokio::time::timeout(timeout, self.call_within(deadline, method, request)).await {
             Ok(outcome) => outcome,
