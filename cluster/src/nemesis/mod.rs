@@ -1,1 +1,240 @@
-pub mod placeholder {}
+//! The nemesis: a Jepsen-style test of the key/value service as real processes.
+//!
+//! Five `kvserver` replicas run as processes with their data on disk; clients loop over
+//! random operations and record a history; meanwhile two nemeses strike, each on its own
+//! seeded schedule: one kills replicas (SIGKILL) and restarts them, or pauses them (SIGSTOP)
+//! and resumes them, one replica at a time; the other cuts the network between replicas into
+//! a majority and a minority, or isolates one replica, and heals it (network namespaces and
+//! nftables, see [`net`]). At the end everything is healed, resumed and restarted, each key
+//! is read once more, and the history is judged ([`check`]): linearizable, and every
+//! acknowledged write present exactly once.
+//!
+//! Everything of the run is kept in its directory: `nemesis.log` (the schedule as carried
+//! out, with times), `history.txt` (every operation, readable by `lincheck --model kv`),
+//! `server-<i>.log` (every incarnation's log) and, when the history is not linearizable,
+//! `history.html` (the checker's page).
+
+pub mod check;
+pub mod net;
+pub mod procs;
+pub mod schedule;
+pub mod workload;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::client::{Client, Target};
+use net::Net;
+use procs::Replicas;
+use schedule::Journal;
+use workload::{History, PUT_KEY};
+
+/// What a run does.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub replicas: usize,
+    pub clients: usize,
+    /// How long the clients and nemeses run (the healing and final reads come after).
+    pub duration: Duration,
+    /// Fixes both nemeses' schedules and the clients' choices (not the processes' timing).
+    pub seed: u64,
+    pub dir: PathBuf,
+    pub kvserver: PathBuf,
+    pub maxraftstate: i64,
+    /// A client gives an operation up after this long.
+    pub op_deadline: Duration,
+}
+
+/// What a run did, and its verdict.
+pub struct Summary {
+    pub ok_ops: usize,
+    pub timed_out_ops: usize,
+    pub kills: usize,
+    pub pauses: usize,
+    pub partitions: usize,
+    pub problems: Vec<String>,
+}
+
+impl Summary {
+    /// One line a test can read: `nemesis-result ops=… ok=… …`.
+    pub fn line(&self) -> String {
+        format!(
+            "nemesis-result ok={} timed_out={} kills={} pauses={} partitions={} verdict={}",
+            self.ok_ops,
+            self.timed_out_ops,
+            self.kills,
+            self.pauses,
+            self.partitions,
+            if self.problems.is_empty() {
+                "ok"
+            } else {
+                "failed"
+            }
+        )
+    }
+}
+
+/// Runs the test on `net`. Must run inside [`crate::process::run`].
+pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
+    std::fs::create_dir_all(&config.dir)
+        .map_err(|e| format!("cannot create {}: {e}", config.dir.display()))?;
+    let journal = Journal::create(&config.dir.join("nemesis.log"))?;
+    journal.note(&format!(
+        "seed {} replicas {} clients {} duration {:.0} s on {}",
+        config.seed,
+        config.replicas,
+        config.clients,
+        config.duration.as_secs_f64(),
+        net.describe()
+    ));
+    let net = Arc::new(net);
+    let replicas = Arc::new(Mutex::new(Replicas::new(
+        &config.kvserver,
+        &config.dir,
+        config.maxraftstate,
+        &net,
+        config.replicas,
+    )));
+    {
+        let mut r = replicas.lock().unwrap();
+        for i in 0..config.replicas {
+            r.start(&net, i)?;
+        }
+    }
+    let peers = replicas.lock().unwrap().peers().to_vec();
+    let target = Target::Kv(peers);
+    wait_for_service(&target, &replicas, &config).await?;
+    journal.note("cluster up; clients and nemeses start");
+
+    let start = Instant::now();
+    let history = History::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let shared = workload::Clients {
+        count: config.clients,
+        target: target.clone(),
+        deadline: config.op_deadline,
+        seed: config.seed,
+        history: history.clone(),
+        start,
+        stop: stop.clone(),
+    };
+    let clients: Vec<_> = (0..config.clients)
+        .map(|i| tokio::spawn(workload::client_loop(i, shared.clone())))
+        .collect();
+    let until = start + config.duration;
+    let processes = tokio::spawn(schedule::process_nemesis(
+        replicas.clone(),
+        net.clone(),
+        journal.clone(),
+        config.seed,
+        until,
+    ));
+    let partitions = tokio::spawn(schedule::network_nemesis(
+        net.clone(),
+        journal.clone(),
+        config.seed,
+        until,
+    ));
+    let (kills, pauses) = processes.await.map_err(|e| e.to_string())??;
+    let cuts = partitions.await.map_err(|e| e.to_string())??;
+
+    // Heal everything, then let the clients run a little on a whole cluster before stopping.
+    net.heal()?;
+    {
+        let mut r = replicas.lock().unwrap();
+        for i in 0..config.replicas {
+            match r.health(i) {
+                procs::Health::Paused => r.resume(i)?,
+                procs::Health::Killed => r.start(&net, i)?,
+                procs::Health::Up => {}
+            }
+        }
+    }
+    journal.note("healed: every replica up and connected");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (mut ok_ops, mut timed_out_ops) = (0, 0);
+    for client in clients {
+        let (ok, timed_out) = client.await.map_err(|e| e.to_string())?;
+        ok_ops += ok;
+        timed_out_ops += timed_out;
+    }
+
+    // One final read of every key, by a fresh client with a generous deadline.
+    let mut finals = BTreeMap::new();
+    let mut reader = Client::new(&target, Duration::from_secs(15));
+    let final_process = 1_000_000;
+    let keys = workload::append_keys_until(start.elapsed());
+    for key in keys.iter().map(String::as_str).chain([PUT_KEY]) {
+        let input = lincheck::KvInput::get(key);
+        let value = workload::perform(&mut reader, &history, start, final_process, input)
+            .await
+            .map_err(|e| format!("the final read of {key:?} failed: {e}"))?;
+        if key != PUT_KEY {
+            finals.insert(key.to_string(), value);
+        }
+    }
+    journal.note(&format!(
+        "clients stopped: {ok_ops} operations completed, {timed_out_ops} gave up"
+    ));
+    let crashed: Vec<String> = {
+        let mut r = replicas.lock().unwrap();
+        let crashed = (0..config.replicas)
+            .filter_map(|i| {
+                r.exited(i)
+                    .map(|s| format!("replica {i} exited by itself: {s}"))
+            })
+            .collect();
+        r.stop_all();
+        crashed
+    };
+
+    let operations = history.operations();
+    let history_path = config.dir.join("history.txt");
+    File::create(&history_path)
+        .and_then(|mut f| f.write_all(check::history_text(&operations).as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", history_path.display()))?;
+    let verdict = check::judge(&operations, &finals, &config.dir.join("history.html"));
+    let mut problems = crashed;
+    problems.extend(verdict.problems);
+    for problem in &problems {
+        journal.note(&format!("FAILED: {problem}"));
+    }
+    Ok(Summary {
+        ok_ops,
+        timed_out_ops,
+        kills,
+        pauses,
+        partitions: cuts,
+        problems,
+    })
+}
+
+/// Waits until the service answers a write (20 s at most), so the clock starts on a working
+/// cluster.
+async fn wait_for_service(
+    target: &Target,
+    replicas: &Arc<Mutex<Replicas>>,
+    config: &Config,
+) -> Result<(), String> {
+    let mut client = Client::new(target, Duration::from_secs(20));
+    if let Err(error) = client.put("nemesis-ready", "yes").await {
+        let mut r = replicas.lock().unwrap();
+        let exits: Vec<String> = (0..config.replicas)
+            .filter_map(|i| {
+                r.exited(i)
+                    .map(|s| format!("replica {i} exited: {s} (see {})", r.log_path(i).display()))
+            })
+            .collect();
+        return Err(format!(
+            "the cluster never came up: {error}; {}",
+            exits.join("; ")
+        ));
+    }
+    Ok(())
+}

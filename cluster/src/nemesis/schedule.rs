@@ -1,0 +1,139 @@
+//! The two nemeses' schedules, and the journal that records what they did and when.
+//!
+//! Each nemesis draws its faults from its own generator seeded by the run's seed, one fault
+//! at a time: strike, hold for a while, undo, pause, again. The process nemesis and the
+//! network nemesis run at once, so a replica may be killed while the network is cut.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+use super::net::Net;
+use super::procs::Replicas;
+
+/// The nemesis log: one line per event, with seconds since the journal was created.
+#[derive(Clone)]
+pub struct Journal {
+    file: Arc<Mutex<File>>,
+    start: Instant,
+}
+
+impl Journal {
+    pub fn create(path: &Path) -> Result<Journal, String> {
+        let file =
+            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        Ok(Journal {
+            file: Arc::new(Mutex::new(file)),
+            start: Instant::now(),
+        })
+    }
+
+    pub fn note(&self, what: &str) {
+        let line = format!("{:9.3} {what}\n", self.start.elapsed().as_secs_f64());
+        let _ = self.file.lock().unwrap().write_all(line.as_bytes());
+    }
+}
+
+fn secs(rng: &mut SmallRng, range: std::ops::Range<f64>) -> Duration {
+    Duration::from_secs_f64(rng.random_range(range))
+}
+
+/// Sleeps `d`, or until `until` if that comes first; false once `until` has passed.
+async fn hold(d: Duration, until: Instant) -> bool {
+    let now = Instant::now();
+    if now >= until {
+        return false;
+    }
+    tokio::time::sleep(d.min(until - now)).await;
+    Instant::now() < until
+}
+
+/// Kills or pauses one replica at a time until `until`. Returns (kills, pauses).
+pub async fn process_nemesis(
+    replicas: Arc<Mutex<Replicas>>,
+    net: Arc<Net>,
+    journal: Journal,
+    seed: u64,
+    until: Instant,
+) -> Result<(usize, usize), String> {
+    let mut rng = SmallRng::seed_from_u64(seed ^ 0x70_72_6f_63);
+    let n = replicas.lock().unwrap().peers().len();
+    let (mut kills, mut pauses) = (0, 0);
+    // Kills and pauses take turns, so every run has both.
+    let mut kill = true;
+    loop {
+        if !hold(secs(&mut rng, 0.3..1.0), until).await {
+            break;
+        }
+        let i = rng.random_range(0..n);
+        let down_for = secs(&mut rng, 0.3..2.0);
+        if kill {
+            replicas.lock().unwrap().kill(i);
+            journal.note(&format!("kill -9 replica {i}"));
+            kills += 1;
+        } else {
+            replicas.lock().unwrap().pause(i)?;
+            journal.note(&format!("pause (SIGSTOP) replica {i}"));
+            pauses += 1;
+        }
+        hold(down_for, until).await;
+        let mut r = replicas.lock().unwrap();
+        if kill {
+            r.start(&net, i)?;
+            journal.note(&format!("restart replica {i}"));
+        } else {
+            r.resume(i)?;
+            journal.note(&format!("resume (SIGCONT) replica {i}"));
+        }
+        kill = !kill;
+    }
+    Ok((kills, pauses))
+}
+
+/// Cuts the network, one partition at a time, until `until`. Returns how many it made.
+pub async fn network_nemesis(
+    net: Arc<Net>,
+    journal: Journal,
+    seed: u64,
+    until: Instant,
+) -> Result<usize, String> {
+    if !net.can_partition() {
+        journal.note("no network nemesis: partitions need network namespaces");
+        return Ok(0);
+    }
+    let mut rng = SmallRng::seed_from_u64(seed ^ 0x6e_65_74);
+    let n = match net.as_ref() {
+        Net::Namespaces { n, .. } => *n,
+        Net::Loopback { ports } => ports.len(),
+    };
+    let mut partitions = 0;
+    // Isolating one replica and splitting majority from minority take turns.
+    let mut isolate = true;
+    loop {
+        if !hold(secs(&mut rng, 0.5..1.5), until).await {
+            break;
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut rng);
+        // Isolate one replica, or split into a majority and the largest minority.
+        let cut = if isolate { 1 } else { n / 2 };
+        isolate = !isolate;
+        let mut minority = order[..cut].to_vec();
+        let mut majority = order[cut..].to_vec();
+        minority.sort_unstable();
+        majority.sort_unstable();
+        net.partition(&[minority.clone(), majority.clone()])?;
+        journal.note(&format!("partition {minority:?} | {majority:?}"));
+        partitions += 1;
+        hold(secs(&mut rng, 0.5..3.0), until).await;
+        net.heal()?;
+        journal.note("heal the network");
+    }
+    Ok(partitions)
+}
