@@ -19,6 +19,8 @@ pub enum Target {
     Kv(Vec<String>),
     /// Lab 4's sharded service, through these controllers.
     Sharded(Vec<String>),
+    /// An etcd cluster at these client endpoints (for comparison: Get and Put only).
+    Etcd(Vec<String>),
 }
 
 impl Target {
@@ -28,6 +30,7 @@ impl Target {
             Target::Sharded(ctrlers) => {
                 format!("the sharded service (controllers {})", ctrlers.join(","))
             }
+            Target::Etcd(endpoints) => format!("etcd at {}", endpoints.join(",")),
         }
     }
 }
@@ -35,6 +38,7 @@ impl Target {
 enum Inner {
     Kv(kvraft::Clerk),
     Sharded(shardkv::Clerk),
+    Etcd(crate::etcd::Etcd),
 }
 
 /// A clerk of either service whose operations fail after a deadline.
@@ -59,6 +63,11 @@ impl Client {
         let result = match &mut self.inner {
             Inner::Kv(c) => within(deadline, c.get(key)).await,
             Inner::Sharded(c) => within(deadline, c.get(key)).await,
+            Inner::Etcd(c) => {
+                return within(deadline, c.get(key))
+                    .await
+                    .unwrap_or_else(|| self.settle(None))
+            }
         };
         self.settle(result)
     }
@@ -68,6 +77,11 @@ impl Client {
         let result = match &mut self.inner {
             Inner::Kv(c) => within(deadline, c.put(key, value)).await,
             Inner::Sharded(c) => within(deadline, c.put(key, value)).await,
+            Inner::Etcd(c) => {
+                return within(deadline, c.put(key, value))
+                    .await
+                    .unwrap_or_else(|| self.settle(None))
+            }
         };
         self.settle(result)
     }
@@ -77,6 +91,7 @@ impl Client {
         let result = match &mut self.inner {
             Inner::Kv(c) => within(deadline, c.append(key, value)).await,
             Inner::Sharded(c) => within(deadline, c.append(key, value)).await,
+            Inner::Etcd(_) => return Err("etcd has no append".into()),
         };
         self.settle(result)
     }
@@ -108,6 +123,7 @@ fn clerk(target: &Target) -> Inner {
             ctrlers.iter().map(ClientEnd::tcp).collect(),
             make_end(),
         )),
+        Target::Etcd(endpoints) => Inner::Etcd(crate::etcd::Etcd::new(endpoints.clone())),
     }
 }
 

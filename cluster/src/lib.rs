@@ -10,6 +10,7 @@
 //! - [`client`]: clerks with deadlines, so a command against a dead cluster ends with an
 //!   error instead of retrying for ever (the `kvctl` binary);
 //! - [`bench`]: closed-loop clients measuring throughput and latency (`kvctl bench`);
+//! - [`etcd`]: a minimal etcd client, so that `kvctl bench` measures etcd the same way;
 //! - [`status`]: a small extra RPC service by which a replica says whether it leads;
 //! - [`addrs`]: checking address lists given on the command line;
 //! - [`process`]: what every binary here shares: its runtime, logging and signals;
@@ -22,6 +23,7 @@
 pub mod addrs;
 pub mod bench;
 pub mod client;
+pub mod etcd;
 pub mod nemesis;
 pub mod process;
 pub mod replica;

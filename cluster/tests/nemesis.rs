@@ -5,7 +5,7 @@
 //! every acknowledged write present exactly once (`cluster::nemesis`).
 //!
 //! Without root there are no namespaces: the run is on loopback with kills and pauses only,
-//! and the test says so. CI runs as root. A failing run keeps its directory (history,
+//! and the test says so (or fails, with `LAB_REQUIRE_NETNS=1`, as CI sets). CI runs as root. A failing run keeps its directory (history,
 //! schedule, every server's log, the checker's page) and prints where it is.
 
 use std::io::Read;
@@ -73,6 +73,11 @@ fn nemesis_kills_pauses_and_partitions() {
     if out.contains("nftables partitions") {
         assert!(field("partitions") >= 3, "too few partitions: {line}");
     } else {
+        // CI sets LAB_REQUIRE_NETNS=1: there a run without partitions is a failure.
+        assert!(
+            std::env::var_os("LAB_REQUIRE_NETNS").is_none(),
+            "LAB_REQUIRE_NETNS is set but the run had no network namespaces"
+        );
         println!("note: not root (or no ip/nft): the run had kills and pauses but no partitions");
     }
     std::fs::remove_dir_all(&dir).ok();

@@ -27,11 +27,15 @@ use labrpc::ClientEnd;
 )]
 struct Args {
     /// The key/value service's replicas, host:port comma-separated.
-    #[arg(long, conflicts_with = "ctrlers", required_unless_present = "ctrlers")]
+    #[arg(long, required_unless_present_any = ["ctrlers", "etcd"])]
     servers: Option<String>,
     /// The sharded service's controllers, host:port comma-separated.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "servers")]
     ctrlers: Option<String>,
+    /// An etcd cluster's client endpoints, host:port comma-separated (get, put and bench
+    /// only: to measure etcd beside our service).
+    #[arg(long, conflicts_with_all = ["servers", "ctrlers"])]
+    etcd: Option<String>,
     /// Seconds an operation may take before it is given up.
     #[arg(long, default_value_t = 5.0)]
     timeout: f64,
@@ -84,10 +88,11 @@ fn main() {
         } else {
             return Err("--timeout must be a positive number of seconds".to_string());
         };
-        let target = match (&args.servers, &args.ctrlers) {
-            (Some(servers), _) => Target::Kv(addrs::parse_list(servers, "--servers")?),
-            (_, Some(ctrlers)) => Target::Sharded(addrs::parse_list(ctrlers, "--ctrlers")?),
-            (None, None) => unreachable!("clap requires one of them"),
+        let target = match (&args.servers, &args.ctrlers, &args.etcd) {
+            (Some(servers), _, _) => Target::Kv(addrs::parse_list(servers, "--servers")?),
+            (_, Some(ctrlers), _) => Target::Sharded(addrs::parse_list(ctrlers, "--ctrlers")?),
+            (_, _, Some(etcd)) => Target::Etcd(addrs::parse_list(etcd, "--etcd")?),
+            (None, None, None) => unreachable!("clap requires one of them"),
         };
         Ok((deadline, target))
     })();
@@ -199,13 +204,13 @@ fn ctrler_clerk(target: &Target) -> Result<shardkv::CtrlerClerk, String> {
         Target::Sharded(ctrlers) => Ok(shardkv::CtrlerClerk::new(
             ctrlers.iter().map(ClientEnd::tcp).collect(),
         )),
-        Target::Kv(_) => Err("join, leave and query need --ctrlers (the sharded service)".into()),
+        _ => Err("join, leave and query need --ctrlers (the sharded service)".into()),
     }
 }
 
 fn no_answer(target: &Target, deadline: Duration) -> String {
     let addrs = match target {
-        Target::Kv(a) | Target::Sharded(a) => a.join(","),
+        Target::Kv(a) | Target::Sharded(a) | Target::Etcd(a) => a.join(","),
     };
     format!(
         "no answer from {addrs} within {:.1} s",
@@ -217,6 +222,9 @@ fn no_answer(target: &Target, deadline: Duration) -> String {
 async fn status(target: &Target) -> Result<String, String> {
     let addrs = match target {
         Target::Kv(a) | Target::Sharded(a) => a.clone(),
+        Target::Etcd(_) => {
+            return Err("status is for our replicas (etcdctl endpoint status for etcd)".into())
+        }
     };
     let mut lines = Vec::new();
     let mut answered = 0;
