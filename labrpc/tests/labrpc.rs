@@ -689,7 +689,7 @@ mod save_after_reply {
             labrpc::sim::spawn(async move {
                 log.lock().unwrap().push(format!("saved {term}"));
             });
-            term % 2 == 0
+            term.is_multiple_of(2)
         }
     }
 }

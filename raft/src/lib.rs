@@ -10,11 +10,12 @@
 //! - `driver.rs` is the one task per peer that runs the core: it owns the timers, sends each
 //!   request in a task of its own, saves state, and feeds the apply channel.
 //! - `log.rs` is the log with its snapshot offset; `storage.rs` is what is saved and how;
-//!   [`Persister`] holds it; `messages.rs` declares the RPCs; [`ApplyMsg`] is what the
-//!   service receives.
+//!   [`Persister`] holds it (in memory, or on disk through `disk.rs`); `messages.rs`
+//!   declares the RPCs; [`ApplyMsg`] is what the service receives.
 
 mod apply;
 pub mod core;
+mod disk;
 mod driver;
 pub mod log;
 pub mod messages;
@@ -23,6 +24,7 @@ mod raft;
 mod storage;
 
 pub use apply::ApplyMsg;
+pub use disk::DiskError;
 pub use driver::{ELECTION_TIMEOUT_MS, HEARTBEAT_INTERVAL};
 pub use persister::{NewRecords, Persister, StateUpdate};
 pub use raft::Raft;

@@ -35,14 +35,20 @@
 //! [`save`](Persister::save) and [`save_raft_state`](Persister::save_raft_state) still take
 //! a whole state as opaque bytes (held as a header with no records).
 //!
-//! A persister on disk fits the same shape: the header in a small file replaced by write,
-//! fsync and rename; the records in an append-only file that a save truncates (a suffix
-//! dropped) and appends to, with the index of its first live record in the header, and the
-//! dead prefix reclaimed by rewriting the file now and then.
+//! # On disk
+//!
+//! [`Persister::new`] holds everything in memory, for the simulation. [`Persister::open`]
+//! holds the same in memory and also makes every save durable before it returns, in a
+//! directory it locks (`disk.rs`: each save appends one checksummed frame of what changed to
+//! a log file and fsyncs it; open replays the frames). Reads always come from memory.
+//! [`copy`](Persister::copy) of either kind is an in-memory persister.
 
 use std::collections::VecDeque;
 use std::ops::Range;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::disk::{self, Change, Disk, DiskError, Frame, Live};
 
 /// Records are appended into chunks of about this many bytes. Bigger chunks mean fewer for
 /// `copy` to share and for a truncation to walk; smaller ones mean less copied when a chunk
@@ -53,6 +59,10 @@ const CHUNK_BYTES: usize = 64 * 1024;
 #[derive(Default)]
 pub struct Persister {
     saved: Mutex<Saved>,
+    /// The files each save is made durable in, for a persister opened on a directory.
+    /// Locked before `saved` (a save holds both, so that the files and the memory change in
+    /// the same order).
+    disk: Option<Mutex<Disk>>,
 }
 
 /// What a persister holds. Cloning shares the records' chunks and the snapshot.
@@ -113,35 +123,80 @@ impl NewRecords {
 }
 
 impl Persister {
+    /// An empty persister in memory (the simulation's disk).
     pub fn new() -> Persister {
         Persister::default()
     }
 
-    /// A new persister holding what this one holds now. It shares the records and snapshot
-    /// with this one rather than copying them (its cost is a step per chunk); whatever
-    /// either saves afterwards leaves the other unchanged.
+    /// Opens the persister stored in directory `dir` (creating the directory and an empty
+    /// state if absent), holding an exclusive lock on it for as long as the Persister lives:
+    /// a second open of the same dir, from this or another process, fails with an error
+    /// saying the directory is in use by another server. Loads what was last saved; a file
+    /// that does not decode is an error naming the file.
+    ///
+    /// Every save is durable when it returns; a save that cannot be made durable ends the
+    /// process (see `disk.rs` for the format, crash safety and why). Reads come from memory.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Persister, DiskError> {
+        let mut saved = Saved::default();
+        let (disk, snapshot) = Disk::open(dir.as_ref(), |frame| match frame {
+            Frame::Update {
+                header,
+                first,
+                from,
+                bytes,
+                ends,
+            } => {
+                saved.records.check_update(first, from)?;
+                let records = NewRecords {
+                    bytes: bytes.to_vec(),
+                    ends,
+                };
+                saved.apply_update(header.to_vec(), first, from, records);
+                Ok(())
+            }
+            Frame::Whole { state } => {
+                saved.apply_whole(state.to_vec());
+                Ok(())
+            }
+        })?;
+        saved.snapshot = Arc::new(snapshot);
+        Ok(Persister {
+            saved: Mutex::new(saved),
+            disk: Some(Mutex::new(disk)),
+        })
+    }
+
+    /// A new persister in memory holding what this one holds now. It shares the records and
+    /// snapshot with this one rather than copying them (its cost is a step per chunk);
+    /// whatever either saves afterwards leaves the other unchanged.
     pub fn copy(&self) -> Persister {
         Persister {
             saved: Mutex::new(self.lock().clone()),
+            disk: None,
         }
     }
 
     /// Saves the Raft state and the snapshot together, atomically.
     pub fn save(&self, raft_state: Vec<u8>, snapshot: Vec<u8>) {
-        *self.lock() = Saved {
-            header: raft_state,
-            records: Records::default(),
-            by_updates: false,
-            snapshot: Arc::new(snapshot),
-        };
+        let mut disk = self.lock_disk();
+        let mut saved = self.lock();
+        if let Some(disk) = disk.as_mut() {
+            disk.save(Change::Whole { state: &raft_state }, Some(&snapshot));
+        }
+        saved.apply_whole(raft_state);
+        saved.snapshot = Arc::new(snapshot);
+        Self::maybe_rewrite(disk, &saved);
     }
 
     /// Saves the Raft state, keeping the snapshot saved before.
     pub fn save_raft_state(&self, raft_state: Vec<u8>) {
+        let mut disk = self.lock_disk();
         let mut saved = self.lock();
-        saved.header = raft_state;
-        saved.records = Records::default();
-        saved.by_updates = false;
+        if let Some(disk) = disk.as_mut() {
+            disk.save(Change::Whole { state: &raft_state }, None);
+        }
+        saved.apply_whole(raft_state);
+        Self::maybe_rewrite(disk, &saved);
     }
 
     /// Changes the saved Raft state as `update` says, and replaces the snapshot if one is
@@ -150,15 +205,55 @@ impl Persister {
     /// Panics if the saved records do not reach `update.from` (the caller lost track of what
     /// it saved: a bug, not a condition of the data).
     pub fn save_update(&self, update: StateUpdate, snapshot: Option<Vec<u8>>) {
+        let mut disk = self.lock_disk();
         let mut saved = self.lock();
-        saved
-            .records
-            .update(update.first, update.from, update.records);
-        saved.header = update.header;
-        saved.by_updates = true;
+        if let Err(why) = saved.records.check_update(update.first, update.from) {
+            // Before anything is written: the files never hold a save that does not follow.
+            panic!("{why}");
+        }
+        if let Some(disk) = disk.as_mut() {
+            let change = Change::Update {
+                header: &update.header,
+                first: update.first,
+                from: update.from,
+                bytes: &update.records.bytes,
+                ends: &update.records.ends,
+            };
+            disk.save(change, snapshot.as_deref());
+        }
+        saved.apply_update(update.header, update.first, update.from, update.records);
         if let Some(snapshot) = snapshot {
             saved.snapshot = Arc::new(snapshot);
         }
+        Self::maybe_rewrite(disk, &saved);
+    }
+
+    /// After a save on disk: rewrites the log if it holds too many dead bytes.
+    fn maybe_rewrite(disk: Option<MutexGuard<'_, Disk>>, saved: &Saved) {
+        let Some(mut disk) = disk else { return };
+        let records = &saved.records;
+        let live = disk::live_frame_len(
+            saved.header.len(),
+            saved.by_updates,
+            records.len,
+            records.bytes as u64,
+        );
+        if !disk.wants_rewrite(live) {
+            return;
+        }
+        let lens = records.pieces.iter().flat_map(|piece| {
+            let chunk = &piece.chunk;
+            (piece.start..piece.end).map(move |i| chunk.offset(i + 1) - chunk.offset(i))
+        });
+        disk.rewrite(Live {
+            header: &saved.header,
+            by_updates: saved.by_updates,
+            first: records.first,
+            count: records.len,
+            bytes: records.bytes as u64,
+            lens,
+            pieces: records.pieces.iter().map(Piece::bytes),
+        });
     }
 
     /// The whole saved state: the header, then every record. Built on demand (a restart
@@ -202,6 +297,32 @@ impl Persister {
         // Every change is made in steps that each leave a consistent state, so a panic
         // elsewhere cannot leave it half-updated.
         self.saved.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_disk(&self) -> Option<MutexGuard<'_, Disk>> {
+        // A save that fails ends the process rather than panicking, so a poisoned lock
+        // means a panic outside the disk's code (a save that did not follow, caught before
+        // anything was written).
+        self.disk
+            .as_ref()
+            .map(|disk| disk.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl Saved {
+    /// [`Persister::save_update`] in memory (the update follows, see
+    /// [`Records::check_update`]).
+    fn apply_update(&mut self, header: Vec<u8>, first: u64, from: u64, records: NewRecords) {
+        self.records.update(first, from, records);
+        self.header = header;
+        self.by_updates = true;
+    }
+
+    /// A whole state saved, in memory (the snapshot is left as it is).
+    fn apply_whole(&mut self, state: Vec<u8>) {
+        self.header = state;
+        self.records = Records::default();
+        self.by_updates = false;
     }
 }
 
@@ -256,21 +377,48 @@ impl Piece {
 }
 
 impl Records {
-    /// See [`StateUpdate`].
+    /// See [`StateUpdate`]. Panics if the update does not follow ([`Records::check_update`]).
     fn update(&mut self, first: u64, from: u64, records: NewRecords) {
+        if let Err(why) = self.check_update(first, from) {
+            panic!("{why}");
+        }
         self.truncate_from(from);
         self.drop_before(first);
         if self.len == 0 {
             self.first = first;
         }
-        assert_eq!(
-            self.first + self.len,
-            from,
-            "a save appends records from {from}, but the saved ones run {}..{}",
-            self.first,
-            self.first + self.len
-        );
+        debug_assert_eq!(self.first + self.len, from);
         self.append(records);
+    }
+
+    /// Whether an update keeping records from `first` and appending from `from` follows
+    /// from the records held: once the records from `from` on and those before `first` are
+    /// dropped, the rest must run exactly up to `from` (or none be left and `from` be
+    /// `first`). Computes what [`update`](Records::update) would leave, without changing
+    /// anything: a save checks before it writes, and open checks each frame it replays.
+    fn check_update(&self, first: u64, from: u64) -> Result<(), String> {
+        let (mut start, mut end) = (self.first, self.first + self.len);
+        if end > from {
+            if from < start {
+                return Err(format!(
+                    "a save appends records from {from}, but the saved ones start at {start}"
+                ));
+            }
+            end = from;
+        }
+        if start < end && start < first {
+            start = first.min(end);
+        }
+        if start == end {
+            start = first;
+            end = first;
+        }
+        if end != from {
+            return Err(format!(
+                "a save appends records from {from}, but the saved ones run {start}..{end}"
+            ));
+        }
+        Ok(())
     }
 
     /// Drops the records numbered `from` and after.
@@ -445,7 +593,16 @@ mod tests {
         // Enough records for several chunks, some big enough for a chunk of their own.
         let p = Persister::new();
         let mut expected: Vec<Vec<u8>> = Vec::new();
-        let record = |i: usize| vec![i as u8; if i % 97 == 0 { CHUNK_BYTES + 5 } else { 100 }];
+        let record = |i: usize| {
+            vec![
+                i as u8;
+                if i.is_multiple_of(97) {
+                    CHUNK_BYTES + 5
+                } else {
+                    100
+                }
+            ]
+        };
         for i in 0..2000 {
             let r = record(i);
             p.save_update(update(b"h", 1, i as u64 + 1, &[&r]), None);
