@@ -83,7 +83,7 @@ pub async fn start(spec: &Spec) -> Result<Running, String> {
             spec.peers.len()
         ));
     }
-    let persister = Arc::new(open_persister(&spec.data_dir)?);
+    let persister = Arc::new(Persister::open(&spec.data_dir).map_err(|e| e.to_string())?);
     let addr = &spec.peers[spec.id];
     let listener = TcpListener::bind(addr)
         .await
@@ -154,11 +154,4 @@ pub async fn start(spec: &Spec) -> Result<Running, String> {
         kill,
         raft_state,
     })
-}
-
-/// The replica's persister. In memory until the disk persister lands (same API shape as
-/// `raft::Persister::open`): only the directory is created.
-fn open_persister(dir: &std::path::Path) -> Result<Persister, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    Ok(Persister::new())
 }
