@@ -9,7 +9,9 @@
 //!
 //! What it reads (see the harness's `trace` module): events with `role` and `term` fields
 //! (a peer's role from then on); topics `crash`, `restart`, `disconnect`, `connect` (with
-//! `node`); `client` events with `client`, `id`, `phase` = call or return, and `op`; `apply`
+//! `node`); `fault` (an event-triggered fault of labrpc's striking the server traced as
+//! `node`: a crash right after a reply, a request held back or delivered twice, marked on
+//! that lane with its description); `client` events with `client`, `id`, `phase` = call or return, and `op`; `apply`
 //! events with `index` and `command`; and `failure`. For Lab 4: `group` events name the
 //! replica group a node belongs to (its lane is labelled with it, lanes sort by group, and
 //! logs are compared within a group only), and `config` events with `config` mark the
@@ -47,6 +49,8 @@ struct Lane {
     roles: Vec<RoleSpan>,
     down: Vec<Span>,
     cut: Vec<Span>,
+    /// Faults that struck this server, with what they did.
+    faults: Vec<Mark>,
 }
 
 #[derive(Serialize)]
@@ -239,6 +243,13 @@ fn build(title: &str, events: &[TraceEvent]) -> Timeline {
                         .push((node, command, event.line, event.t));
                 }
             }
+            "fault" => {
+                lane.faults.push(Mark {
+                    t: event.t,
+                    text: event.msg.clone(),
+                    line: event.line,
+                });
+            }
             "config" => {
                 if let Some(num) = event.field("config") {
                     lane.configs.push((event.t, num, event.line));
@@ -335,6 +346,8 @@ mod tests {
             "\n",
             r#"{"t":2.0,"node":1,"topic":"apply","index":2,"command":"102"}"#,
             "\n",
+            r#"{"t":2.4,"node":1,"topic":"fault","server":"1","msg":"a fault holds back Raft.install_snapshot"}"#,
+            "\n",
             r#"{"t":2.5,"node":0,"topic":"restart"}"#,
             "\n",
             r#"{"t":2.6,"node":0,"topic":"apply","index":2,"command":"999"}"#,
@@ -364,6 +377,16 @@ mod tests {
             (1.0, 3.0),
             "an open cut lasts to the end"
         );
+        assert!(lane0.faults.is_empty());
+        assert_eq!(
+            lane1.faults.len(),
+            1,
+            "the fault is marked on the lane it struck"
+        );
+        assert_eq!(lane1.faults[0].t, 2.4);
+        assert!(lane1.faults[0]
+            .text
+            .contains("holds back Raft.install_snapshot"));
         let divergence = timeline.divergence.expect("the logs diverged at index 2");
         assert_eq!(divergence.index, "2");
         assert_eq!(divergence.t, 2.6);

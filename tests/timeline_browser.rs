@@ -22,6 +22,10 @@ const TRACE: &str = concat!(
     "\n",
     r#"{"t":0.6,"node":1,"topic":"apply","index":1,"command":"102"}"#,
     "\n",
+    r#"{"t":0.65,"node":1,"topic":"fault","server":"1","msg":"a fault holds back Raft.install_snapshot from 0>1#0 to 1 by 4.000 s"}"#,
+    "\n",
+    r#"{"t":0.66,"node":0,"topic":"fault","server":"0","msg":"a fault armed for this reply strikes"}"#,
+    "\n",
     r#"{"t":0.7,"node":1,"topic":"disconnect"}"#,
     "\n",
     r#"{"t":0.8,"topic":"client","client":"0","id":"1","phase":"call","op":"get(x)"}"#,
@@ -130,5 +134,25 @@ fn timeline_page_renders_its_lanes_in_a_browser() {
     assert!(
         dom.contains(r#"class="failure""#),
         "the failing check is not marked"
+    );
+    // One mark per fault, each on the lane of the server it struck, with its description.
+    let lane = |node: &str| {
+        let start = dom
+            .find(&format!(r#"class="lane" data-node="{node}""#))
+            .unwrap_or_else(|| panic!("no lane for peer {node}: {dom}"));
+        let end = dom[start..].find("</g>").map_or(dom.len(), |e| start + e);
+        &dom[start..end]
+    };
+    assert_eq!(
+        dom.matches(r#"class="fault""#).count(),
+        2,
+        "one mark per fault"
+    );
+    assert_eq!(lane("0").matches(r#"class="fault""#).count(), 1);
+    assert_eq!(lane("1").matches(r#"class="fault""#).count(), 1);
+    assert!(
+        lane("1").contains("holds back Raft.install_snapshot"),
+        "the fault's description is missing: {}",
+        lane("1")
     );
 }

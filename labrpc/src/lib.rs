@@ -3,7 +3,9 @@
 //! - [`sim`]: one seed fixes a run. A paused-clock tokio runtime, the one seeded random
 //!   generator, panic capture for spawned tasks, the run's event digest.
 //! - [`Network`], [`ClientEnd`], [`Server`]: the course's labrpc, with its semantics for
-//!   disconnection, unreliability, reordering, long delays and deleted servers.
+//!   disconnection, unreliability, reordering, long delays and deleted servers, and faults
+//!   a tester arms for one particular message (a crash right after a reply, a request held
+//!   back or delivered twice: see `faults.rs`).
 //! - [`service!`]: declare a service's methods once; get a typed client and a dispatcher.
 //! - [`codec`]: serde + bincode, on every call.
 //! - [`tcp`]: the second network: the same services and the same [`ClientEnd`] between
@@ -17,6 +19,7 @@
 pub mod codec;
 mod digest;
 mod error;
+mod faults;
 mod hang;
 pub mod livelock;
 mod network;

@@ -17,6 +17,10 @@
 //! 5. a reply from a server that has since died is never delivered; unreliable: drop the reply
 //!    with probability 1/10; long reordering: hold it back 200–2200 ms with probability 2/3;
 //! 6. deliver, counting the reply's bytes.
+//!
+//! Faults the tester arms for one particular message (see [`crate::faults`]) strike between
+//! these steps: a request fault after step 3 (the request is held back, or a copy of it is
+//! delivered later), a reply fault in step 4, the moment the handler has produced its reply.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +31,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::watch;
 
+use crate::faults::{self, Faults, ReplyTrigger, RequestFault, RequestTrigger};
 use crate::sim::{self, Sim};
 use crate::tcp::TcpEnd;
 use crate::{codec, RpcError, Server};
@@ -55,7 +60,7 @@ struct NetInner {
     /// one way a call can hang.
     in_handler: Mutex<BTreeMap<u64, PendingCall>>,
     next_call: AtomicU64,
-    /// How many reply triggers are armed, so that replies skip the lock when none is.
+    /// How many faults are armed, so that calls skip the lock when none is.
     armed: AtomicU64,
 }
 
@@ -86,23 +91,12 @@ struct NetState {
     /// Each message's time on the wire, drawn uniformly from this range (ms, inclusive).
     latency_ms: (u64, u64),
     closed: bool,
-    /// Faults armed to strike at a protocol moment (see [`Network::after_reply`]), in the
-    /// order they were armed.
-    reply_triggers: Vec<ReplyTrigger>,
+    /// Faults armed to strike at a protocol moment (see [`crate::faults`]), in the order they
+    /// were armed.
+    faults: Faults,
     // Only looked up by name, never iterated: order cannot leak into the run.
     ends: HashMap<Arc<str>, EndState>,
     servers: HashMap<Arc<str>, Arc<Server>>,
-}
-
-/// Which replies a trigger waits for: it sees the reply's encoded bytes.
-type ReplyFilter = Box<dyn Fn(&[u8]) -> bool + Send>;
-
-/// An action to take right after a server has produced a reply of a method.
-struct ReplyTrigger {
-    server: String,
-    method: String,
-    when: ReplyFilter,
-    action: Box<dyn FnOnce() + Send>,
 }
 
 struct EndState {
@@ -182,23 +176,25 @@ impl Network {
 
     /// Arms a fault that strikes at a protocol moment rather than at a time: the first time
     /// server `server` produces a reply to `method` (`"Service.method"`) that `when` accepts
-    /// (it sees the encoded reply), `action` runs at once, in the handler's own task, before
-    /// the reply leaves and before any other task runs: before anything else the server would
-    /// do next, such as a save it left to another task. A tester passes its crash as the
-    /// action (deleting the server then loses the reply, as a crash would). Fires once;
+    /// (it sees the encoded request and reply), `action` runs at once, in the handler's own
+    /// task, before the reply leaves and before any other task runs: before anything else the
+    /// server would do next, such as a save it left to another task. A tester passes its crash
+    /// as the action (deleting the server then loses the reply, as a crash would). Only
+    /// requests that reach the server after the fault is armed are considered. Fires once;
     /// recorded in the digest and traced (`topic = "fault"`).
     pub fn after_reply(
         &self,
         server: &str,
         method: &str,
-        when: impl Fn(&[u8]) -> bool + Send + 'static,
+        when: impl Fn(&[u8], &[u8]) -> bool + Send + 'static,
         action: impl FnOnce() + Send + 'static,
     ) {
         self.inner
             .state
             .lock()
             .unwrap()
-            .reply_triggers
+            .faults
+            .replies
             .push(ReplyTrigger {
                 server: server.to_string(),
                 method: method.to_string(),
@@ -208,37 +204,240 @@ impl Network {
         self.inner.armed.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Faults still armed.
-    pub fn armed_faults(&self) -> usize {
-        self.inner.state.lock().unwrap().reply_triggers.len()
+    /// Arms a fault that holds one request back so that it arrives after later ones: the
+    /// first request of `method` to server `server` that `when` accepts (it sees the encoded
+    /// request), sent after the fault is armed and not lost on the way, spends `by` more on
+    /// the wire before it reaches the server. It then reaches whatever server its end reaches
+    /// at that moment (a restarted server of the same name included; nothing, if the end has
+    /// been disabled or the server deleted meanwhile, and the call fails). The caller waits
+    /// for it as for any slow call; the sender's later requests overtake it. Fires once;
+    /// recorded in the digest and traced (`topic = "fault"`) both when the request is held
+    /// back and when it arrives.
+    pub fn delay_request(
+        &self,
+        server: &str,
+        method: &str,
+        when: impl Fn(&[u8]) -> bool + Send + 'static,
+        by: Duration,
+    ) {
+        self.arm_request(server, method, Box::new(when), RequestFault::Delay(by));
     }
 
-    /// Runs the first armed trigger for this reply, if one matches.
-    fn fire_reply_triggers(&self, server: &str, method: &str, reply: &[u8]) {
-        if self.inner.armed.load(Ordering::Relaxed) == 0 {
+    /// Arms a fault that delivers one request twice: the first request of `method` to server
+    /// `server` that `when` accepts (as for [`Network::delay_request`]) goes on as usual, and
+    /// a copy of it reaches the server `after` later (whatever server the sender's end reaches
+    /// then, as for a delayed request), as a duplicated packet would. The copy's reply is
+    /// thrown away: the caller has had its answer, or given up. Fires once; recorded in the
+    /// digest and traced (`topic = "fault"`) when the request is copied and when the copy
+    /// arrives.
+    pub fn duplicate_request(
+        &self,
+        server: &str,
+        method: &str,
+        when: impl Fn(&[u8]) -> bool + Send + 'static,
+        after: Duration,
+    ) {
+        self.arm_request(
+            server,
+            method,
+            Box::new(when),
+            RequestFault::Duplicate(after),
+        );
+    }
+
+    fn arm_request(
+        &self,
+        server: &str,
+        method: &str,
+        when: faults::RequestFilter,
+        fault: RequestFault,
+    ) {
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .faults
+            .requests
+            .push(RequestTrigger {
+                server: server.to_string(),
+                method: method.to_string(),
+                when,
+                fault,
+            });
+        self.inner.armed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Names server `server` in the trace as node `node` (as its lab traces it), so that the
+    /// faults that strike it are traced on that node and the timeline page marks them on its
+    /// lane. Only the fault events use it.
+    pub fn trace_as(&self, server: &str, node: i64) {
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .faults
+            .nodes
+            .insert(server.into(), node);
+    }
+
+    /// Faults still armed.
+    pub fn armed_faults(&self) -> usize {
+        self.inner.state.lock().unwrap().faults.armed()
+    }
+
+    /// Whether some fault is armed (without taking the lock).
+    fn any_armed(&self) -> bool {
+        self.inner.armed.load(Ordering::Relaxed) != 0
+    }
+
+    /// The trace node of a server, if the tester named one.
+    fn trace_node(&self, server: &str) -> Option<i64> {
+        self.inner
+            .state
+            .lock()
+            .unwrap()
+            .faults
+            .nodes
+            .get(server)
+            .copied()
+    }
+
+    /// Whether a reply fault is armed for this method on this server: the request must then
+    /// be kept for the fault's predicate.
+    fn watches_replies(&self, server: &str, method: &str) -> bool {
+        self.any_armed()
+            && self
+                .inner
+                .state
+                .lock()
+                .unwrap()
+                .faults
+                .watches_replies(server, method)
+    }
+
+    /// Runs the first armed reply fault for this reply, if one matches.
+    fn fire_reply_triggers(&self, server: &str, method: &str, request: &[u8], reply: &[u8]) {
+        if !self.any_armed() {
             return;
         }
-        let trigger = {
-            let mut state = self.inner.state.lock().unwrap();
-            let position = state
-                .reply_triggers
-                .iter()
-                .position(|t| t.server == server && t.method == method && (t.when)(reply));
-            position.map(|i| state.reply_triggers.remove(i))
-        };
+        let trigger = self
+            .inner
+            .state
+            .lock()
+            .unwrap()
+            .faults
+            .take_reply(server, method, request, reply);
         if let Some(trigger) = trigger {
             self.inner.armed.fetch_sub(1, Ordering::Relaxed);
             self.inner
                 .sim
                 .record(&[b"fault", server.as_bytes(), method.as_bytes()]);
-            tracing::debug!(
-                topic = "fault",
+            faults::trace(
+                self.trace_node(server),
                 server,
                 method,
-                "a fault armed for this reply strikes"
+                None,
+                &format!("a fault armed for this reply strikes, after {server} answers {method}"),
             );
             (trigger.action)();
         }
+    }
+
+    /// Takes the first armed request fault for this request, if one matches, and records it.
+    fn take_request_fault(
+        &self,
+        from: &str,
+        server: &str,
+        method: &str,
+        request: &[u8],
+    ) -> Option<RequestFault> {
+        if !self.any_armed() {
+            return None;
+        }
+        let fault = self
+            .inner
+            .state
+            .lock()
+            .unwrap()
+            .faults
+            .take_request(server, method, request)?;
+        self.inner.armed.fetch_sub(1, Ordering::Relaxed);
+        let (kind, by) = match fault {
+            RequestFault::Delay(by) | RequestFault::Duplicate(by) => (fault.name(), by),
+        };
+        self.inner.sim.record(&[
+            b"fault",
+            kind.as_bytes(),
+            from.as_bytes(),
+            server.as_bytes(),
+            method.as_bytes(),
+            &(by.as_nanos() as u64).to_le_bytes(),
+        ]);
+        let text = match fault {
+            RequestFault::Delay(by) => format!(
+                "a fault holds back {method} from {from} to {server} by {:.3} s",
+                by.as_secs_f64()
+            ),
+            RequestFault::Duplicate(after) => format!(
+                "a fault copies {method} from {from} to {server}; the copy arrives {:.3} s later",
+                after.as_secs_f64()
+            ),
+        };
+        faults::trace(self.trace_node(server), server, method, Some(from), &text);
+        Some(fault)
+    }
+
+    /// A request held back or copied by a fault arrives: records it and returns the server
+    /// the sender's end reaches now, if any.
+    fn late_arrival(&self, fault: RequestFault, from: &str, method: &str) -> Option<Target> {
+        let target = self.route(from).1;
+        let to = target.as_ref().map_or("", |(name, _)| &**name);
+        let kind = match fault {
+            RequestFault::Delay(_) => "delayed-arrives",
+            RequestFault::Duplicate(_) => "copy-arrives",
+        };
+        self.inner.sim.record(&[
+            b"fault",
+            kind.as_bytes(),
+            from.as_bytes(),
+            to.as_bytes(),
+            method.as_bytes(),
+        ]);
+        let what = match fault {
+            RequestFault::Delay(_) => "the held-back",
+            RequestFault::Duplicate(_) => "the copy of",
+        };
+        let text = match &target {
+            Some(_) => format!("{what} {method} from {from} arrives at {to}"),
+            None => format!("{what} {method} from {from} is lost: the end reaches no server now"),
+        };
+        let node = target.as_ref().and_then(|(name, _)| self.trace_node(name));
+        faults::trace(node, to, method, Some(from), &text);
+        target
+    }
+
+    /// Delivers a copy of a request `after` from now, in a task of its own; its reply goes
+    /// nowhere.
+    fn deliver_copy(
+        &self,
+        from: Arc<str>,
+        method: &'static str,
+        request: Vec<u8>,
+        after: Duration,
+    ) {
+        let net = self.clone();
+        sim::spawn(async move {
+            tokio::time::sleep(after).await;
+            let Some((name, server)) =
+                net.late_arrival(RequestFault::Duplicate(after), &from, method)
+            else {
+                return;
+            };
+            let keep = net.watches_replies(&name, method).then(|| request.clone());
+            if let Ok(reply) = server.dispatch(method, request).await {
+                net.fire_reply_triggers(&name, method, keep.as_deref().unwrap_or(&[]), &reply);
+            }
+        });
     }
 
     /// A new client end, disabled and unconnected.
@@ -551,14 +750,38 @@ impl ClientEnd {
         }
 
         net.wire(&switches).await;
+        // A fault armed for this request holds it back (it then reaches whatever the end
+        // reaches when it arrives), or has a copy of it delivered later.
+        let (server_name, server) =
+            match net.take_request_fault(&self.name, &server_name, method, &request) {
+                Some(fault @ RequestFault::Delay(by)) => {
+                    tokio::time::sleep(by).await;
+                    match net.late_arrival(fault, &self.name, method) {
+                        Some(target) => target,
+                        None => {
+                            self.record(net, Fate::ServerGone, &server_name, method, 0);
+                            return Err(RpcError::Lost);
+                        }
+                    }
+                }
+                Some(RequestFault::Duplicate(after)) => {
+                    net.deliver_copy(self.name.clone(), method, request.clone(), after);
+                    (server_name, server)
+                }
+                None => (server_name, server),
+            };
         // The handler runs in a task of its own: if this call gives up, it runs on regardless.
-        // A fault armed for its reply strikes in that task, as soon as the reply exists.
+        // A fault armed for its reply strikes in that task, as soon as the reply exists (the
+        // request is kept for the fault's predicate only while one is armed).
         let (dispatching, armed) = (server.clone(), net.clone());
         let target_name = server_name.clone();
+        let kept = net
+            .watches_replies(&server_name, method)
+            .then(|| request.clone());
         let mut handler = sim::spawn(async move {
             let reply = dispatching.dispatch(method, request).await;
-            if let Ok(bytes) = &reply {
-                armed.fire_reply_triggers(&target_name, method, bytes);
+            if let (Ok(bytes), Some(request)) = (&reply, &kept) {
+                armed.fire_reply_triggers(&target_name, method, request, bytes);
             }
             reply
         });

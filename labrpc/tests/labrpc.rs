@@ -717,7 +717,7 @@ fn a_fault_after_a_reply_strikes_before_the_server_does_anything_else() {
                 net.after_reply(
                     "p",
                     "Voter.vote",
-                    |reply| labrpc::codec::decode::<bool>(reply) == Ok(true),
+                    |_request, reply| labrpc::codec::decode::<bool>(reply) == Ok(true),
                     move || {
                         fault_log.lock().unwrap().push("crash".into());
                         fault_net.delete_server("p");
@@ -744,6 +744,188 @@ fn a_fault_after_a_reply_strikes_before_the_server_does_anything_else() {
                 ["granted 1", "saved 1", "granted 2", "crash", "saved 2"],
                 "the crash came after the reply and before the server's save"
             );
+        },
+    );
+}
+
+/// Whether an encoded request is the `i64` `x` (JunkServer's handler2 takes one).
+fn is_arg(x: i64) -> impl Fn(&[u8]) -> bool + Send + 'static {
+    move |request| labrpc::codec::decode::<i64>(request) == Ok(x)
+}
+
+#[test]
+fn a_delayed_request_arrives_after_later_ones() {
+    labrpc_test(
+        "event-triggered fault: one request held back arrives after later ones",
+        || async {
+            let (net, js, client) = setup();
+            net.delay_request(
+                "server99",
+                "JunkServer.handler2",
+                is_arg(1),
+                Duration::from_millis(300),
+            );
+            assert_eq!(net.armed_faults(), 1);
+            let t0 = Instant::now();
+            let late = {
+                let client = client.clone();
+                sim::spawn(async move { (client.handler2(&1).await, Instant::now()) })
+            };
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            assert_eq!(net.armed_faults(), 0, "it fires on its request");
+            // Sent after it, arriving before it.
+            assert_eq!(client.handler2(&2).await.unwrap(), "handler2-2");
+            assert_eq!(client.handler2(&3).await.unwrap(), "handler2-3");
+            assert_eq!(
+                *js.log2.lock().unwrap(),
+                [2, 3],
+                "the held-back request arrived early"
+            );
+            let (reply, at) = late.await.unwrap();
+            assert_eq!(
+                reply.unwrap(),
+                "handler2-1",
+                "the held-back call still succeeds"
+            );
+            assert!(
+                at - t0 >= Duration::from_millis(300),
+                "held back {:?}",
+                at - t0
+            );
+            assert_eq!(*js.log2.lock().unwrap(), [2, 3, 1]);
+            // It fired once: the same request again goes straight through.
+            assert_eq!(client.handler2(&1).await.unwrap(), "handler2-1");
+            assert_eq!(*js.log2.lock().unwrap(), [2, 3, 1, 1]);
+        },
+    );
+}
+
+#[test]
+fn a_delayed_request_reaches_what_its_end_reaches_when_it_arrives() {
+    use common::JunkServer;
+    use labrpc::Server;
+    use std::sync::Arc;
+    labrpc_test(
+        "event-triggered fault: a held-back request reaches the server there is when it arrives",
+        || async {
+            let (net, old, client) = setup();
+            let by = Duration::from_millis(100);
+            net.delay_request("server99", "JunkServer.handler2", is_arg(5), by);
+            let late = {
+                let client = client.clone();
+                sim::spawn(async move { client.handler2(&5).await })
+            };
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            // The server is replaced while the request is on its way.
+            let new = Arc::new(JunkServer::default());
+            let mut server = Server::new();
+            server.add_service(junk::service(new.clone()));
+            net.add_server("server99", server);
+            assert_eq!(late.await.unwrap().unwrap(), "handler2-5");
+            assert!(old.log2.lock().unwrap().is_empty());
+            assert_eq!(*new.log2.lock().unwrap(), [5], "the new server got it");
+
+            // Held back while its end is disabled: lost, and the server never sees it.
+            net.delay_request("server99", "JunkServer.handler2", is_arg(6), by);
+            let late = {
+                let client = client.clone();
+                sim::spawn(async move { client.handler2(&6).await })
+            };
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            net.enable("end1-99", false);
+            assert_eq!(late.await.unwrap(), Err(RpcError::Lost));
+            assert_eq!(*new.log2.lock().unwrap(), [5]);
+        },
+    );
+}
+
+#[test]
+fn a_duplicated_request_is_delivered_twice() {
+    labrpc_test(
+        "event-triggered fault: one request delivered twice",
+        || async {
+            let (net, js, client) = setup();
+            net.duplicate_request(
+                "server99",
+                "JunkServer.handler2",
+                is_arg(7),
+                Duration::from_millis(50),
+            );
+            assert_eq!(client.handler2(&6).await.unwrap(), "handler2-6");
+            assert_eq!(net.armed_faults(), 1, "another request does not trigger it");
+            let t0 = Instant::now();
+            assert_eq!(client.handler2(&7).await.unwrap(), "handler2-7");
+            assert!(
+                t0.elapsed() < Duration::from_millis(50),
+                "the original was delayed"
+            );
+            assert_eq!(net.armed_faults(), 0);
+            assert_eq!(client.handler2(&8).await.unwrap(), "handler2-8");
+            assert_eq!(*js.log2.lock().unwrap(), [6, 7, 8]);
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            assert_eq!(*js.log2.lock().unwrap(), [6, 7, 8], "the copy came early");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert_eq!(
+                *js.log2.lock().unwrap(),
+                [6, 7, 8, 7],
+                "the copy arrived 50 ms later, after the next request"
+            );
+            assert_eq!(net.count("server99"), 4);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            assert_eq!(js.log2.lock().unwrap().len(), 4, "only one copy");
+        },
+    );
+}
+
+/// A short workload with random wire latencies. `armed`: a fault holds request 2 back
+/// (`Some(true)`), or waits for a request that is never sent (`Some(false)`).
+fn digest_with_fault(seed: u64, armed: Option<bool>) -> String {
+    let (sim, outcome) = sim::run(seed, false, BUDGET, move || async move {
+        let (net, _js, client) = setup();
+        net.set_latency(Duration::from_millis(1), Duration::from_millis(20));
+        if let Some(fire) = armed {
+            let arg = if fire { 2 } else { 1000 };
+            net.delay_request(
+                "server99",
+                "JunkServer.handler2",
+                is_arg(arg),
+                Duration::from_millis(40),
+            );
+        }
+        let calls: Vec<_> = (0..10)
+            .map(|i| {
+                let client = client.clone();
+                sim::spawn(async move { client.handler2(&i).await.is_ok() })
+            })
+            .collect();
+        for call in calls {
+            call.await.unwrap();
+        }
+    });
+    outcome.unwrap();
+    sim.digest()
+}
+
+#[test]
+fn a_fault_is_in_the_digest_only_when_it_fires() {
+    runs_test(
+        "event-triggered fault: deterministic, and in the digest only when it fires",
+        || {
+            for seed in [1, 2, 3] {
+                let plain = digest_with_fault(seed, None);
+                assert_eq!(
+                    plain,
+                    digest_with_fault(seed, Some(false)),
+                    "seed {seed}: a fault that never fires changed the run"
+                );
+                let fired = digest_with_fault(seed, Some(true));
+                assert_eq!(
+                    fired,
+                    digest_with_fault(seed, Some(true)),
+                    "seed {seed}: the same fault gave two different runs"
+                );
+                assert_ne!(plain, fired, "seed {seed}: the fault left no trace");
+            }
         },
     );
 }

@@ -57,6 +57,11 @@ impl<S: Clone> Group<S> {
     pub fn new(net: &Network, names: Vec<String>, nodes: Vec<i64>) -> Group<S> {
         assert_eq!(names.len(), nodes.len(), "one trace node per server");
         let n = names.len();
+        // So that a fault striking a server is traced on its node (and the timeline page
+        // marks it on its lane).
+        for (name, &node) in names.iter().zip(&nodes) {
+            net.trace_as(name, node);
+        }
         Group {
             net: net.clone(),
             names,

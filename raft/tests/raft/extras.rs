@@ -9,7 +9,13 @@
 //!   that crashes and restarts votes twice in one term;
 //! - [`vote_saved_before_reply_2x`]: the same, with the crash striking the moment the vote
 //!   leaves the voter (an event-triggered fault), so that a vote saved only after it was
-//!   answered, in a task of its own, is caught too.
+//!   answered, in a task of its own, is caught too;
+//! - [`entries_saved_before_ack_2x`]: a follower that acknowledges entries before it has
+//!   saved them (it saves afterwards, or not at all until some later change), crashed the
+//!   moment its acknowledgement leaves it;
+//! - [`stale_snapshot_ignored_2x`]: a follower that installs an InstallSnapshot older than
+//!   what it has already applied, so that its service moves backwards; the stale request is
+//!   one the network holds back (an event-triggered fault) until the follower is past it.
 //!
 //! Elections are steered, not waited out: a peer that must not win is crashed (a crashed
 //! peer neither times out nor votes) or has a log that the voters' up-to-date check refuses,
@@ -18,7 +24,11 @@
 
 use std::time::Duration;
 
-use raft::messages::{raft_rpc, RequestVoteArgs, RequestVoteReply};
+use labrpc::codec::decode;
+use raft::messages::{
+    raft_rpc, AppendEntriesArgs, AppendEntriesReply, InstallSnapshotArgs, RequestVoteArgs,
+    RequestVoteReply,
+};
 use tokio::time::{sleep, Instant};
 
 use crate::config::{cmd, run, Config};
@@ -58,6 +68,18 @@ async fn saved_more(cfg: &Config, i: usize, before: usize, what: &str) {
     while cfg.raft_state_size(i) <= before {
         if t0.elapsed() > Duration::from_secs(5) {
             panic!("peer {i} did not save {what} within 5 s");
+        }
+        sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits until `done` holds (polling every 10 ms, for up to 5 s); fails saying `what` did
+/// not happen otherwise.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    let t0 = Instant::now();
+    while !done() {
+        if t0.elapsed() > Duration::from_secs(5) {
+            panic!("{what} did not happen within 5 s");
         }
         sleep(Duration::from_millis(10)).await;
     }
@@ -258,8 +280,8 @@ async fn one_vote_per_term(title: &str, at_reply: bool) {
             last_log_term: term - 1,
         };
         if at_reply {
-            cfg.crash_after_reply(p, "Raft.request_vote", |bytes| {
-                labrpc::codec::decode::<RequestVoteReply>(bytes).is_ok_and(|r| r.vote_granted)
+            cfg.crash_after_reply(p, "Raft.request_vote", |_request, reply| {
+                decode::<RequestVoteReply>(reply).is_ok_and(|r| r.vote_granted)
             });
             let client = raft_rpc::Client::new(cfg.tester_end(p));
             let lost = client.request_vote(&up_to_date(first)).await;
@@ -307,4 +329,165 @@ async fn one_vote_per_term(title: &str, at_reply: bool) {
 
         cfg.end();
     }
+}
+
+/// A follower's acknowledgement of entries means they are saved: a follower crashed the moment
+/// its successful AppendEntries reply leaves it still holds the entries when it restarts.
+///
+/// Three peers. Leader L and followers A and B hold index 1; B crashes, so that L cannot
+/// commit without A. L appends index 2 and A acknowledges it; A crashes the instant its
+/// reply leaves it, before it takes another step (labrpc's `Network::after_reply`: a save
+/// A left for later is lost, as a crash at that instant would lose it). L crashes before it
+/// can send the entry again. A and B restart: A's log holds index 2 and B's does not, so only
+/// A can win (B's log is not as up to date), and A commits index 2 with an entry of its own
+/// term. A follower that acknowledges before saving restarts without index 2: then B may win
+/// (the test fails on its leading), or A wins and a new entry takes index 2 (the test fails
+/// on what index 2 holds). That acknowledgement never reached L here (the crash loses it),
+/// but had it, L could have committed index 2 with A, and the new leader overwritten it.
+#[test]
+fn entries_saved_before_ack_2x() {
+    run(|| async {
+        let servers = 3;
+        let cfg = Config::new(servers, false, false);
+        cfg.begin("2X", "entries are saved before they are acknowledged");
+
+        cfg.one(cmd(1), servers, true).await;
+        let l = leader(&cfg).await;
+        let (a, b) = ((l + 1) % servers, (l + 2) % servers);
+        cfg.crash1(b);
+
+        // A crashes as its acknowledgement of index 2 leaves it.
+        cfg.crash_after_reply(a, "Raft.append_entries", |request, reply| {
+            let covers_2 = decode::<AppendEntriesArgs>(request)
+                .is_ok_and(|args| args.prev_log_index + args.entries.len() as u64 >= 2);
+            covers_2 && decode::<AppendEntriesReply>(reply).is_ok_and(|r| r.success)
+        });
+        let (index, term) = cfg
+            .start(l, cmd(2))
+            .unwrap_or_else(|| panic!("peer {l} stopped leading"));
+        assert_eq!(index, 2, "the leader's entry should be at index 2");
+        until(
+            &format!("peer {a}'s crash as it acknowledged index 2"),
+            || cfg.raft(a).is_none(),
+        )
+        .await;
+        assert_eq!(cfg.armed_faults(), 0);
+        assert_eq!(
+            cfg.get_state(l),
+            (term, true),
+            "peer {l} should still lead in term {term}"
+        );
+        assert_eq!(
+            cfg.n_committed(2).0,
+            0,
+            "index 2 committed without A's acknowledgement"
+        );
+        cfg.crash1(l);
+
+        // A and B restart; only A holds index 2, so only A can win.
+        for i in [a, b] {
+            cfg.start1(i);
+            cfg.connect(i);
+        }
+        let now = leader(&cfg).await;
+        assert_eq!(
+            now, a,
+            "peer {b} leads, though peer {a} acknowledged index 2, which {b} lacks: \
+             {a} restarted without an entry it acknowledged (it was not saved first)"
+        );
+        let index = cfg.one(cmd(3), 2, true).await;
+        assert_eq!(
+            index, 3,
+            "the new leader's entry went to index {index}, not after index 2: peer {a} \
+             restarted without the entry it acknowledged there (it was not saved first)"
+        );
+        assert_eq!(
+            cfg.n_committed(2),
+            (2, Some(cmd(2))),
+            "index 2 should hold the entry peer {a} acknowledged"
+        );
+
+        // Everyone back: the whole cluster agrees.
+        cfg.start1(l);
+        cfg.connect(l);
+        cfg.one(cmd(4), servers, true).await;
+        assert_eq!(cfg.n_committed(2), (servers, Some(cmd(2))));
+
+        cfg.end();
+    });
+}
+
+/// A stale InstallSnapshot never moves a follower's service backwards.
+///
+/// Three peers with the snapshotting service (a snapshot every 10 entries). Follower F
+/// crashes (a crashed peer does not run up its term, so F does not unseat the leader when
+/// it comes back); leader L and the third peer commit enough that L's log no longer holds
+/// what F lacks. F restarts: L sends it L's snapshot, and the network holds that request back
+/// for 4 s (labrpc's `Network::delay_request`). L presumes it lost, sends the snapshot again,
+/// and F catches up and applies past it. Then the held-back snapshot arrives, from the same
+/// leader in the same term, older than what F has applied. A correct follower ignores it; one
+/// that installs it hands its service an older state, and the tester's snapshotting checker
+/// fails the run (`server F moved backwards: a snapshot through 19 after applying 30`).
+/// Every step checks that it happened as scripted: the same leader and term throughout, and
+/// F past the stale snapshot before it arrives.
+#[test]
+fn stale_snapshot_ignored_2x() {
+    run(|| async {
+        let servers = 3;
+        let delay = Duration::from_secs(4);
+        let cfg = Config::new(servers, false, true);
+        cfg.begin(
+            "2X",
+            "a delayed, stale InstallSnapshot does not move a service back",
+        );
+
+        cfg.one(cmd(1), servers, true).await;
+        let l = leader(&cfg).await;
+        let f = (l + 1) % servers;
+        cfg.crash1(f);
+        // L and the third peer snapshot at index 9 and 19 (after applying 10 and 20).
+        for c in 2..=25 {
+            cfg.one(cmd(c), servers - 1, true).await;
+        }
+        let (term, leads) = cfg.get_state(l);
+        assert!(leads, "peer {l} should still lead");
+
+        // F restarts; the first snapshot L sends it is held back.
+        cfg.delay_request(
+            f,
+            "Raft.install_snapshot",
+            |request| decode::<InstallSnapshotArgs>(request).is_ok(),
+            delay,
+        );
+        cfg.start1(f);
+        cfg.connect(f);
+        until("the first InstallSnapshot to F", || cfg.armed_faults() == 0).await;
+        let held = Instant::now();
+
+        // L sends the snapshot again; F installs it and applies past it.
+        for c in 26..=30 {
+            cfg.one(cmd(c), servers, true).await;
+        }
+        assert!(
+            held.elapsed() < delay,
+            "F caught up only after {:?}: the held-back snapshot may have arrived first",
+            held.elapsed()
+        );
+
+        // The stale snapshot arrives, from L in the same term; F must ignore it.
+        sleep(delay - held.elapsed() + Duration::from_millis(100)).await;
+        assert_eq!(
+            cfg.get_state(l),
+            (term, true),
+            "peer {l} should still lead in term {term}, so the held-back snapshot is current"
+        );
+        assert_eq!(
+            cfg.get_state(f),
+            (term, false),
+            "F should follow L in term {term}"
+        );
+        cfg.one(cmd(31), servers, true).await;
+
+        cfg.end();
+    });
 }

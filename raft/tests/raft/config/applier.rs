@@ -6,7 +6,8 @@
 //! command to be exactly the one after the last applied (no gaps, no repeats) and behaves
 //! like a service: after applying index i with (i+1) % 10 == 0 it calls `Raft::snapshot(i,
 //! blob)` synchronously, the blob holding i and every command through i; a snapshot Raft
-//! delivers must carry the index its blob says. A violation panics, which fails the run (as
+//! delivers must carry the index its blob says, and must not be older than what the peer has
+//! already applied (which would move its service backwards). A violation panics, which fails the run (as
 //! `log.Fatalf` kills the Go test binary).
 //!
 //! The course's checker sees every message a peer delivers, including those a crash
@@ -191,6 +192,15 @@ impl State {
             codec::decode(blob).map_err(|e| format!("server {i}: snapshot decode error: {e}"))?;
         if expected.is_some_and(|e| e != index) {
             return Err(format!("server {i} snapshot doesn't match m.SnapshotIndex"));
+        }
+        // A snapshot Raft delivers replaces a state the service already has only if it is
+        // newer: an older one would move the service backwards (a stale InstallSnapshot let
+        // through), and it would then apply again what it had already applied.
+        if expected.is_some() && index < self.last_applied[i] {
+            return Err(format!(
+                "server {i} moved backwards: a snapshot through {index} after applying {}",
+                self.last_applied[i]
+            ));
         }
         self.logs[i] = commands;
         self.last_applied[i] = index;

@@ -236,19 +236,39 @@ impl Config {
     }
 
     /// Crashes peer i the moment it produces a reply to `method` ("Raft.request_vote") that
-    /// `when` accepts (it sees the encoded reply), before the peer takes another step
-    /// (labrpc's `Network::after_reply`); the crash loses that reply.
+    /// `when` accepts (it sees the encoded request and reply), before the peer takes another
+    /// step (labrpc's `Network::after_reply`); the crash loses that reply.
     pub fn crash_after_reply(
         &self,
         i: usize,
         method: &str,
-        when: impl Fn(&[u8]) -> bool + Send + 'static,
+        when: impl Fn(&[u8], &[u8]) -> bool + Send + 'static,
     ) {
         let cfg = self.clone();
         let name = self.inner.peers.name(i).to_string();
         self.inner
             .net
             .after_reply(&name, method, when, move || cfg.crash1(i));
+    }
+
+    /// Holds back by `by` the first request of `method` ("Raft.install_snapshot") to peer i
+    /// that `when` accepts (it sees the encoded request), so that it arrives after later ones
+    /// (labrpc's `Network::delay_request`).
+    pub fn delay_request(
+        &self,
+        i: usize,
+        method: &str,
+        when: impl Fn(&[u8]) -> bool + Send + 'static,
+        by: Duration,
+    ) {
+        let name = self.inner.peers.name(i);
+        self.inner.net.delay_request(name, method, when, by);
+    }
+
+    /// Faults armed with [`Config::crash_after_reply`] or [`Config::delay_request`] that
+    /// have not struck yet.
+    pub fn armed_faults(&self) -> usize {
+        self.inner.net.armed_faults()
     }
 
     /// A client end of the tester's own to peer i's server, enabled whether or not i is
