@@ -4,6 +4,8 @@
 //! [`App`], registered in [`APPS`]. Adding one is a new file in this folder plus one line in
 //! `APPS`. Apps behave exactly as the course's plugins, including the odd ones that exist only
 //! to test the framework (`mtiming`, `rtiming`, `jobcount`, `early_exit`, `crash`).
+//! `slowwrite` (and its reference twin `bigwrite`) is this project's own, for a test the
+//! course does not have: workers killed in the middle of writing a file.
 
 use std::fmt;
 use std::io;
@@ -16,6 +18,7 @@ mod liveness;
 mod mtiming;
 mod random;
 mod rtiming;
+mod slowwrite;
 mod wc;
 mod words;
 
@@ -51,6 +54,8 @@ pub static APPS: &[(&str, &dyn App)] = &[
     ("early_exit", &early_exit::EarlyExit),
     ("crash", &crash::Crash { may_crash: true }),
     ("nocrash", &crash::Crash { may_crash: false }),
+    ("slowwrite", &slowwrite::SlowWrite { slow: true }),
+    ("bigwrite", &slowwrite::SlowWrite { slow: false }),
 ];
 
 /// The app called `name`.

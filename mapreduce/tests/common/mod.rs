@@ -342,6 +342,26 @@ impl Proc {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The process id (what a worker puts in its temporary file names).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the process with SIGKILL, which it cannot catch or clean up after, as in a crash,
+    /// and waits until it is gone. Returns whether this call killed it: `false` if it had
+    /// exited on its own first.
+    pub fn kill(&mut self) -> bool {
+        use std::os::unix::process::ExitStatusExt;
+        if self.try_wait().is_some() {
+            return false;
+        }
+        let _ = self.child.kill();
+        let status = self.child.wait().unwrap();
+        self.status = Some(status);
+        // It may have exited by itself between the check and the signal.
+        status.signal() == Some(9)
+    }
+
     /// Whether the process has passed its deadline (the caller should give up on it).
     pub fn overdue(&self) -> bool {
         Instant::now() >= self.deadline
