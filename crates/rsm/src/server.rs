@@ -388,6 +388,20 @@ fn frame(index: u64, state: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// What framed snapshot bytes, as a replica saves them, hold: the log index they cover and the
+/// state machine they restore, or `None` for empty bytes (nothing saved yet). For testers
+/// that check what a replica would restart from; bytes that do not decode are an error.
+pub fn read_snapshot<S: StateMachine + Default>(
+    bytes: &[u8],
+) -> Result<Option<(u64, S)>, SnapshotError> {
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let mut machine = S::default();
+    let index = restore(&mut machine, bytes)?;
+    Ok(Some((index, machine)))
+}
+
 /// Restores `machine` from framed snapshot bytes; returns the index they cover. Empty bytes
 /// (nothing was ever saved) leave the machine as it is, at index 0.
 fn restore<S: StateMachine>(machine: &mut S, bytes: &[u8]) -> Result<u64, SnapshotError> {
@@ -447,7 +461,16 @@ mod tests {
         let bytes = frame(7, &Counter(41).snapshot());
         for cut in 1..bytes.len() {
             assert!(restore(&mut c, &bytes[..cut]).is_err(), "cut at {cut}");
+            assert!(
+                read_snapshot::<Counter>(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
         }
+        let (index, read) = read_snapshot::<Counter>(&bytes)
+            .unwrap()
+            .expect("not empty");
+        assert_eq!((index, read.0), (7, 41));
+        assert!(read_snapshot::<Counter>(&[]).unwrap().is_none());
     }
 
     #[test]
