@@ -34,8 +34,8 @@ impl TestCase {
 }
 
 /// The part a test belongs to. Raft, KV and shardkv tests end in their part (`_2a`; Raft's
-/// extra tests, beyond the course's, in `_2x`); Lab 1's tests are all part 1; labrpc's tests
-/// are their own part.
+/// and kvraft's extra tests, beyond the course's, in `_2x` and `_3x`); Lab 1's tests are all
+/// part 1; labrpc's tests are their own part.
 pub fn part_of(package: &str, name: &str) -> String {
     let lab = match package {
         "labrpc" => return "labrpc".into(),
@@ -188,6 +188,10 @@ mod tests {
         assert_eq!(part_of("labrpc", "basic"), "labrpc");
         assert_eq!(part_of("raft", "core_unit"), "2");
         assert_eq!(part_of("raft", "extras::figure_8_commit_2x"), "2X");
+        assert_eq!(
+            part_of("kvraft", "extras::retry_after_snapshot_restart_3x"),
+            "3X"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! cargo run --release                       # every test of every lab, once
 //! cargo run --release -- 2a -n 100          # Raft 2A, 100 seeds per test
 //! cargo run --release -- 2x -n 200          # Raft's extra tests (part 2X), 200 seeds each
+//! cargo run --release -- 3x -n 50           # kvraft's extra tests (part 3X), 50 seeds each
 //! cargo run --release -- --test figure_8    # tests whose name contains figure_8
 //! cargo run --release -- 2a --realtime      # Raft 2A under LAB_REALTIME=1 (threads, wall clock)
 //! cargo run --release -- 2 -n 1000 --seed 1 --partition 3/8 --json part3.json
@@ -33,7 +34,7 @@ use seeds::Partition;
 
 /// The parts a filter may name.
 const PARTS: &[&str] = &[
-    "labrpc", "1", "2", "2a", "2b", "2c", "2d", "2x", "3", "3a", "3b", "4", "4a", "4b",
+    "labrpc", "1", "2", "2a", "2b", "2c", "2d", "2x", "3", "3a", "3b", "3x", "4", "4a", "4b",
 ];
 
 #[derive(Parser)]
@@ -71,8 +72,8 @@ enum Command {
 
 #[derive(Args)]
 struct GradeArgs {
-    /// Lab parts to run: labrpc, 1, 2, 2a … 2d, 2x (Raft's extra tests), 3, 3a, 3b, 4, 4a, 4b
-    /// (default: all).
+    /// Lab parts to run: labrpc, 1, 2, 2a … 2d, 2x (Raft's extra tests), 3, 3a, 3b, 3x
+    /// (kvraft's extra tests), 4, 4a, 4b (default: all).
     #[arg(value_parser = parse_part)]
     parts: Vec<String>,
     /// Only tests whose name contains this (repeatable).

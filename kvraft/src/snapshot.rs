@@ -33,11 +33,24 @@ struct Decoded {
 impl KvStore {
     /// The state as snapshot bytes.
     pub fn encode(&self) -> Vec<u8> {
-        encode_snapshot(&Encoded {
+        encode_snapshot(&self.encoded())
+    }
+
+    /// [`encode`](Self::encode)'s bytes, appended to `out`: the wire codec's encoding
+    /// (bincode's standard configuration; its size limit only bounds decoding), written in
+    /// place rather than copied in from a buffer of its own.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        // Plain data always encodes into a Vec; a failure here would be a bug in bincode.
+        bincode::serde::encode_into_std_write(self.encoded(), out, bincode::config::standard())
+            .expect("a snapshot always encodes");
+    }
+
+    fn encoded(&self) -> Encoded<'_> {
+        Encoded {
             version: VERSION,
             data: &self.data,
             dedup: &self.dedup,
-        })
+        }
     }
 
     /// The state snapshot bytes hold.
@@ -79,6 +92,13 @@ mod tests {
     #[test]
     fn round_trip_keeps_data_and_dedup() {
         let m = sample();
+        let mut appended = vec![7, 7];
+        m.encode_into(&mut appended);
+        assert_eq!(
+            appended[2..],
+            m.encode()[..],
+            "encode_into appends encode's bytes"
+        );
         let restored = KvStore::decode(&m.encode()).unwrap();
         assert_eq!(restored, m);
         assert_eq!(restored.get("a"), "v0v2");

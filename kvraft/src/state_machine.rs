@@ -59,7 +59,13 @@ impl rsm::StateMachine for KvStore {
             Op::Put { key, value } => {
                 self.data.insert(key.clone(), value.clone());
             }
-            Op::Append { key, value } => self.data.entry(key.clone()).or_default().push_str(value),
+            // Only a new key is copied into the map.
+            Op::Append { key, value } => match self.data.get_mut(key) {
+                Some(old) => old.push_str(value),
+                None => {
+                    self.data.insert(key.clone(), value.clone());
+                }
+            },
         }
         self.dedup.record(command.client, command.seq);
         String::new()
@@ -78,6 +84,10 @@ impl rsm::StateMachine for KvStore {
 
     fn snapshot(&self) -> Vec<u8> {
         self.encode()
+    }
+
+    fn snapshot_into(&self, out: &mut Vec<u8>) {
+        self.encode_into(out);
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {

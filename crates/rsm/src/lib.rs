@@ -27,4 +27,4 @@ pub mod waiters;
 pub use dedup::Dedup;
 pub use leader::LeaderCursor;
 pub use machine::{SnapshotError, StateMachine};
-pub use server::{Rsm, RsmError, StartError, LEADERSHIP_CHECK, REQUEST_TIMEOUT};
+pub use server::{read_snapshot, Rsm, RsmError, StartError, LEADERSHIP_CHECK, REQUEST_TIMEOUT};

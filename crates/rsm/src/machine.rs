@@ -40,6 +40,13 @@ pub trait StateMachine: Send + 'static {
     /// The whole state as bytes, for a snapshot.
     fn snapshot(&self) -> Vec<u8>;
 
+    /// Appends [`snapshot`](Self::snapshot)'s bytes to `out` (which holds the layer's frame
+    /// header). A state machine whose state is large can encode straight into `out`, saving
+    /// a copy of the whole state per snapshot; the bytes must be the same.
+    fn snapshot_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.snapshot());
+    }
+
     /// Replaces the state with what `bytes` (from [`snapshot`](Self::snapshot)) holds. Bytes
     /// that do not decode are an error, never a panic; the state is then unchanged.
     fn restore(&mut self, bytes: &[u8]) -> Result<(), SnapshotError>;

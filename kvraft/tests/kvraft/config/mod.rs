@@ -19,12 +19,12 @@
 pub mod generic;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use harness::report;
-use kvraft::{Clerk, KvServer};
+use kvraft::{Clerk, KvServer, KvStore, Reply};
 use labrpc::{ClientEnd, Network, Server};
 use tester::logged::OpCounter;
 use tester::{shuffle, Group, KvClerk, LoggedClerk};
@@ -260,6 +260,37 @@ impl Config {
         for &j in from {
             self.inner.net.enable(&names[j], false);
         }
+    }
+
+    // ---- scripted faults (the extra tests) ---------------------------------------------
+
+    /// Arms a fault for the next successful reply of server i to a clerk: as the reply
+    /// leaves, `clerk` is cut off from every server, so the reply is lost and the clerk keeps
+    /// retrying, unanswered, until it is connected again. Returns a flag set when it strikes.
+    /// The fault cannot tell clerks apart: arm it while `clerk` is the only one calling i.
+    pub fn lose_next_reply(&self, i: usize, clerk: &TestClerk) -> Arc<AtomicBool> {
+        let struck = Arc::new(AtomicBool::new(false));
+        let (cfg, id, flag) = (self.clone(), clerk.tester_id(), struck.clone());
+        let answered = |bytes: &[u8]| matches!(labrpc::codec::decode::<Reply>(bytes), Ok(Ok(_)));
+        self.inner.net.after_reply(
+            self.inner.servers.name(i),
+            "KVServer.execute",
+            answered,
+            move || {
+                cfg.connect_client_id(id, &[]);
+                flag.store(true, Ordering::Release);
+            },
+        );
+        struck
+    }
+
+    /// The key/value state server i would restart from: what its saved snapshot holds
+    /// (`None` before its first snapshot).
+    pub fn saved_store(&self, i: usize) -> Option<KvStore> {
+        let bytes = self.inner.servers.persister(i).read_snapshot();
+        rsm::read_snapshot::<KvStore>(&bytes)
+            .unwrap_or_else(|err| panic!("server {i}'s saved snapshot does not decode: {err}"))
+            .map(|(_, store)| store)
     }
 
     // ---- counters and sizes ----------------------------------------------------------
