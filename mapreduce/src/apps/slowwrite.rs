@@ -44,7 +44,7 @@ impl App for SlowWrite {
         if self.slow {
             // A worker runs one task at a time, so a process-wide count paces each output file.
             static CALLS: AtomicU64 = AtomicU64::new(0);
-            if CALLS.fetch_add(1, Ordering::Relaxed) % 8 == 0 {
+            if CALLS.fetch_add(1, Ordering::Relaxed).is_multiple_of(8) {
                 thread::sleep(Duration::from_millis(2));
             }
         }

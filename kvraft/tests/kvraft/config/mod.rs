@@ -271,7 +271,9 @@ impl Config {
     pub fn lose_next_reply(&self, i: usize, clerk: &TestClerk) -> Arc<AtomicBool> {
         let struck = Arc::new(AtomicBool::new(false));
         let (cfg, id, flag) = (self.clone(), clerk.tester_id(), struck.clone());
-        let answered = |bytes: &[u8]| matches!(labrpc::codec::decode::<Reply>(bytes), Ok(Ok(_)));
+        let answered = |_request: &[u8], reply: &[u8]| {
+            matches!(labrpc::codec::decode::<Reply>(reply), Ok(Ok(_)))
+        };
         self.inner.net.after_reply(
             self.inner.servers.name(i),
             "KVServer.execute",
