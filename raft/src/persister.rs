@@ -583,18 +583,6 @@ mod tests {
     }
 
     #[test]
-    fn a_state_can_start_before_the_records_held() {
-        let p = Persister::new();
-        p.save_update(update(b"h1", 30, 30, &[b"a"]), None);
-        p.save_update(update(b"h2", 31, 31, &[]), None);
-        assert_eq!(p.saved_records(), Some(31..31));
-        // The log starts over from record 20: everything held goes.
-        p.save_update(update(b"h3", 20, 20, &[b"b"]), None);
-        assert_eq!(p.read_raft_state(), b"h3b");
-        assert_eq!(p.saved_records(), Some(20..21));
-    }
-
-    #[test]
     #[should_panic(expected = "a save appends records from 3")]
     fn a_gap_in_the_records_is_a_bug() {
         let p = Persister::new();
