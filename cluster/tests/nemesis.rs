@@ -1,8 +1,10 @@
-//! The nemesis test: five `kvserver` processes with their data on disk, five clients
+//! The nemesis tests: five `kvserver` processes with their data on disk, five clients
 //! recording every operation, and for 20 seconds replicas killed with SIGKILL and restarted,
 //! paused with SIGSTOP and resumed, and (as root, in network namespaces) cut off from each
 //! other by nftables rules and healed. Afterwards the whole history must be linearizable and
-//! every acknowledged write present exactly once (`cluster::nemesis`).
+//! every acknowledged write present exactly once (`cluster::nemesis`). The second test does
+//! the same to the sharded service (three controllers and three groups of three, twelve
+//! processes) while groups are joined and removed, so shards move under the faults.
 //!
 //! Without root there are no namespaces: the run is on loopback with kills and pauses only,
 //! and the test says so (or fails, with `LAB_REQUIRE_NETNS=1`, as CI sets). CI runs as root. A failing run keeps its directory (history,
@@ -18,10 +20,27 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn nemesis_kills_pauses_and_partitions() {
-    let dir = std::env::temp_dir().join(format!("nemesis-test-{}", std::process::id()));
+    let line = run_nemesis("kv", &[]);
+    assert_eq!(field(&line, "moves"), 0, "{line}");
+}
+
+#[test]
+fn sharded_nemesis_also_moves_shards() {
+    let line = run_nemesis("sharded", &["--sharded", "--groups", "3"]);
+    assert!(
+        field(&line, "moves") >= 5,
+        "too few configuration changes: {line}"
+    );
+}
+
+/// Runs the nemesis with `args`, asserts it passed and did what it claims (operations and
+/// every kind of fault); returns its `nemesis-result` line.
+fn run_nemesis(name: &str, args: &[&str]) -> String {
+    let dir = std::env::temp_dir().join(format!("nemesis-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_nemesis"))
         .args(["--seconds", &SECONDS.to_string(), "--net", "auto"])
+        .args(args)
         .arg("--dir")
         .arg(&dir)
         .stdout(Stdio::piped())
@@ -60,18 +79,19 @@ fn nemesis_kills_pauses_and_partitions() {
     let line = out
         .lines()
         .find(|l| l.starts_with("nemesis-result "))
-        .expect("a nemesis-result line");
-    let field = |name: &str| -> usize {
-        line.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
-    };
-    assert!(field("ok") >= 200, "too few operations completed: {line}");
-    assert!(field("kills") >= 3, "too few kills: {line}");
-    assert!(field("pauses") >= 3, "too few pauses: {line}");
+        .expect("a nemesis-result line")
+        .to_string();
+    assert!(
+        field(&line, "ok") >= 200,
+        "too few operations completed: {line}"
+    );
+    assert!(field(&line, "kills") >= 3, "too few kills: {line}");
+    assert!(field(&line, "pauses") >= 3, "too few pauses: {line}");
     if out.contains("nftables partitions") {
-        assert!(field("partitions") >= 3, "too few partitions: {line}");
+        assert!(
+            field(&line, "partitions") >= 3,
+            "too few partitions: {line}"
+        );
     } else {
         // CI sets LAB_REQUIRE_NETNS=1: there a run without partitions is a failure.
         assert!(
@@ -81,4 +101,13 @@ fn nemesis_kills_pauses_and_partitions() {
         println!("note: not root (or no ip/nft): the run had kills and pauses but no partitions");
     }
     std::fs::remove_dir_all(&dir).ok();
+    line
+}
+
+/// The number after `name=` in a `nemesis-result` line.
+fn field(line: &str, name: &str) -> usize {
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
 }

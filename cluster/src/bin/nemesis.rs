@@ -1,7 +1,8 @@
-//! `nemesis`: the Jepsen-style fault-injection test of the key/value service as processes.
+//! `nemesis`: the Jepsen-style fault-injection test of the key/value services as processes.
 //!
 //! ```sh
 //! sudo nemesis --seconds 20            # 5 replicas, 5 clients, kills, pauses, partitions
+//! sudo nemesis --sharded --groups 3    # the sharded service, and groups joined and removed
 //! nemesis --net loopback               # without root: kills and pauses only
 //! ```
 //!
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use cluster::nemesis::{self, net::Net, Config};
+use cluster::nemesis::{self, layout::Layout, net::Net, Config};
 use cluster::process;
 
 #[derive(Parser)]
@@ -22,8 +23,15 @@ use cluster::process;
     about = "Kills, pauses and partitions kvserver replicas under clients, then checks the history"
 )]
 struct Args {
+    /// Replicas of the key/value service (without --sharded).
     #[arg(long, default_value_t = 5)]
     replicas: usize,
+    /// Test the sharded service instead: 3 shard controllers and --groups groups of 3.
+    #[arg(long)]
+    sharded: bool,
+    /// Shardkv groups (with --sharded).
+    #[arg(long, default_value_t = 3)]
+    groups: usize,
     #[arg(long, default_value_t = 5)]
     clients: usize,
     /// How long the faults and clients run.
@@ -58,12 +66,14 @@ enum NetChoice {
 fn main() {
     let args = Args::parse();
     if args.replicas < 3
+        || args.groups < 2
         || args.clients == 0
         || !(args.seconds > 0.0 && args.seconds.is_finite())
         || !(args.op_timeout > 0.0 && args.op_timeout.is_finite())
     {
         eprintln!(
-            "nemesis: needs --replicas 3 or more, --clients, --seconds and --op-timeout above zero"
+            "nemesis: needs --replicas 3 or more, --groups 2 or more, and --clients, --seconds and \
+             --op-timeout above zero"
         );
         std::process::exit(2);
     }
@@ -85,8 +95,18 @@ fn main() {
             ),
         );
     }
+    let layout = if args.sharded {
+        Layout::Sharded {
+            groups: args.groups,
+        }
+    } else {
+        Layout::Kv {
+            replicas: args.replicas,
+        }
+    };
+    let total = layout.total();
     let config = Config {
-        replicas: args.replicas,
+        layout,
         clients: args.clients,
         duration: Duration::from_secs_f64(args.seconds),
         seed,
@@ -99,21 +119,22 @@ fn main() {
     if let Some(tag) = &args.inside {
         let net = Net::Namespaces {
             tag: tag.clone(),
-            n: args.replicas,
+            n: total,
         };
         std::process::exit(run_here(config, net));
     }
     let net = match args.net {
-        NetChoice::Loopback => Net::loopback(args.replicas),
-        NetChoice::Netns => Net::namespaces(args.replicas),
-        NetChoice::Auto => Net::namespaces(args.replicas).or_else(|why| {
+        NetChoice::Loopback => Net::loopback(total),
+        NetChoice::Netns => Net::namespaces(total),
+        NetChoice::Auto => Net::namespaces(total).or_else(|why| {
             eprintln!("nemesis: no partitions ({why}); replicas on loopback");
-            Net::loopback(args.replicas)
+            Net::loopback(total)
         }),
     };
     let net = net.unwrap_or_else(|e| process::exit_with("nemesis", &e));
     println!(
-        "nemesis: seed {seed}, {}, files in {}",
+        "nemesis: seed {seed}, {}, {}, files in {}",
+        layout.describe(),
         net.describe(),
         dir.display()
     );
@@ -125,6 +146,8 @@ fn main() {
             let mut command = net.client_command(&me);
             command
                 .args(["--replicas", &args.replicas.to_string()])
+                .args(["--groups", &args.groups.to_string()])
+                .args(args.sharded.then_some("--sharded"))
                 .args(["--clients", &args.clients.to_string()])
                 .args(["--seconds", &args.seconds.to_string()])
                 .args(["--seed", &seed.to_string()])

@@ -1,11 +1,14 @@
-//! The nemesis: a Jepsen-style test of the key/value service as real processes.
+//! The nemesis: a Jepsen-style test of the key/value services as real processes.
 //!
-//! Five `kvserver` replicas run as processes with their data on disk; clients loop over
+//! Five `kvserver` replicas of Lab 3's service (or, with the sharded layout, Lab 4's shard
+//! controllers and shardkv groups: see [`layout`]) run as processes with their data on
+//! disk; clients loop over
 //! random operations and record a history; meanwhile two nemeses strike, each on its own
 //! seeded schedule: one kills replicas (SIGKILL) and restarts them, or pauses them (SIGSTOP)
 //! and resumes them, one replica at a time; the other cuts the network between replicas into
 //! a majority and a minority, or isolates one replica, and heals it (network namespaces and
-//! nftables, see [`net`]). At the end everything is healed, resumed and restarted, each key
+//! nftables, see [`net`]). With the sharded service a third nemesis joins and removes groups
+//! through the controllers, so shards move while everything else goes on. At the end everything is healed, resumed and restarted, each key
 //! is read once more, and the history is judged ([`check`]): linearizable, and every
 //! acknowledged write present exactly once.
 //!
@@ -15,6 +18,7 @@
 //! `history.html` (the checker's page).
 
 pub mod check;
+pub mod layout;
 pub mod net;
 pub mod procs;
 pub mod schedule;
@@ -28,7 +32,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::client::{Client, Target};
+use crate::client::{within, Client, Target};
+use layout::Layout;
 use net::Net;
 use procs::Replicas;
 use schedule::Journal;
@@ -37,7 +42,7 @@ use workload::{History, PUT_KEY};
 /// What a run does.
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub replicas: usize,
+    pub layout: Layout,
     pub clients: usize,
     /// How long the clients and nemeses run (the healing and final reads come after).
     pub duration: Duration,
@@ -57,6 +62,8 @@ pub struct Summary {
     pub kills: usize,
     pub pauses: usize,
     pub partitions: usize,
+    /// Configuration changes the controllers acknowledged (sharded service only).
+    pub moves: usize,
     pub problems: Vec<String>,
 }
 
@@ -64,12 +71,13 @@ impl Summary {
     /// One line a test can read: `nemesis-result ops=… ok=… …`.
     pub fn line(&self) -> String {
         format!(
-            "nemesis-result ok={} timed_out={} kills={} pauses={} partitions={} verdict={}",
+            "nemesis-result ok={} timed_out={} kills={} pauses={} partitions={} moves={} verdict={}",
             self.ok_ops,
             self.timed_out_ops,
             self.kills,
             self.pauses,
             self.partitions,
+            self.moves,
             if self.problems.is_empty() {
                 "ok"
             } else {
@@ -85,30 +93,34 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
         .map_err(|e| format!("cannot create {}: {e}", config.dir.display()))?;
     let journal = Journal::create(&config.dir.join("nemesis.log"))?;
     journal.note(&format!(
-        "seed {} replicas {} clients {} duration {:.0} s on {}",
+        "seed {}, {}, clients {} duration {:.0} s on {}",
         config.seed,
-        config.replicas,
+        config.layout.describe(),
         config.clients,
         config.duration.as_secs_f64(),
         net.describe()
     ));
     let net = Arc::new(net);
+    let addr = |i| net.addr(i);
+    let layout = config.layout;
     let replicas = Arc::new(Mutex::new(Replicas::new(
         &config.kvserver,
         &config.dir,
         config.maxraftstate,
-        &net,
-        config.replicas,
+        layout.members(addr),
     )));
+    let total = layout.total();
     {
         let mut r = replicas.lock().unwrap();
-        for i in 0..config.replicas {
+        for i in 0..total {
             r.start(&net, i)?;
         }
     }
-    let peers = replicas.lock().unwrap().peers().to_vec();
-    let target = Target::Kv(peers);
-    wait_for_service(&target, &replicas, &config).await?;
+    let target = layout.target(addr);
+    if let Layout::Sharded { .. } = layout {
+        join_every_group(&layout.ctrlers(addr), layout.groups(addr), &replicas).await?;
+    }
+    wait_for_service(&target, &replicas).await?;
     journal.note("cluster up; clients and nemeses start");
 
     let start = Instant::now();
@@ -140,14 +152,28 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
         config.seed,
         until,
     ));
+    let reconfigurations = match layout {
+        Layout::Sharded { .. } => Some(tokio::spawn(schedule::config_nemesis(
+            layout.ctrlers(addr),
+            layout.groups(addr),
+            journal.clone(),
+            config.seed,
+            until,
+        ))),
+        Layout::Kv { .. } => None,
+    };
     let (kills, pauses) = processes.await.map_err(|e| e.to_string())??;
+    let moves = match reconfigurations {
+        Some(task) => task.await.map_err(|e| e.to_string())??,
+        None => 0,
+    };
     let cuts = partitions.await.map_err(|e| e.to_string())??;
 
     // Heal everything, then let the clients run a little on a whole cluster before stopping.
     net.heal()?;
     {
         let mut r = replicas.lock().unwrap();
-        for i in 0..config.replicas {
+        for i in 0..total {
             match r.health(i) {
                 procs::Health::Paused => r.resume(i)?,
                 procs::Health::Killed => r.start(&net, i)?,
@@ -184,7 +210,7 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
     ));
     let crashed: Vec<String> = {
         let mut r = replicas.lock().unwrap();
-        let crashed = (0..config.replicas)
+        let crashed = (0..total)
             .filter_map(|i| {
                 r.exited(i)
                     .map(|s| format!("replica {i} exited by itself: {s}"))
@@ -211,30 +237,53 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
         kills,
         pauses,
         partitions: cuts,
+        moves,
         problems,
     })
 }
 
+/// Joins every shardkv group to the controllers (20 s at most), before the clients start.
+async fn join_every_group(
+    ctrlers: &[String],
+    groups: std::collections::BTreeMap<shardkv::Gid, Vec<String>>,
+    replicas: &Arc<Mutex<Replicas>>,
+) -> Result<(), String> {
+    let mut clerk = shardkv::CtrlerClerk::new(ctrlers.iter().map(labrpc::ClientEnd::tcp).collect());
+    match within(Duration::from_secs(20), clerk.join(groups)).await {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(format!("the controllers refused the groups: {e}")),
+        None => Err(format!(
+            "the controllers never took the groups' join; {}",
+            exits(replicas)
+        )),
+    }
+}
+
 /// Waits until the service answers a write (20 s at most), so the clock starts on a working
 /// cluster.
-async fn wait_for_service(
-    target: &Target,
-    replicas: &Arc<Mutex<Replicas>>,
-    config: &Config,
-) -> Result<(), String> {
+async fn wait_for_service(target: &Target, replicas: &Arc<Mutex<Replicas>>) -> Result<(), String> {
     let mut client = Client::new(target, Duration::from_secs(20));
-    if let Err(error) = client.put("nemesis-ready", "yes").await {
-        let mut r = replicas.lock().unwrap();
-        let exits: Vec<String> = (0..config.replicas)
-            .filter_map(|i| {
-                r.exited(i)
-                    .map(|s| format!("replica {i} exited: {s} (see {})", r.log_path(i).display()))
-            })
-            .collect();
-        return Err(format!(
+    match client.put("nemesis-ready", "yes").await {
+        Ok(()) => Ok(()),
+        Err(error) => Err(format!(
             "the cluster never came up: {error}; {}",
-            exits.join("; ")
-        ));
+            exits(replicas)
+        )),
     }
-    Ok(())
+}
+
+/// Which replicas have exited, and where their logs are: why a cluster did not come up.
+fn exits(replicas: &Arc<Mutex<Replicas>>) -> String {
+    let mut r = replicas.lock().unwrap();
+    let exits: Vec<String> = (0..r.len())
+        .filter_map(|i| {
+            r.exited(i)
+                .map(|s| format!("replica {i} exited: {s} (see {})", r.log_path(i).display()))
+        })
+        .collect();
+    if exits.is_empty() {
+        "every replica is still running".into()
+    } else {
+        exits.join("; ")
+    }
 }

@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
+use super::layout::Member;
 use super::net::Net;
 
 /// What a replica is doing now.
@@ -25,25 +26,33 @@ pub struct Replicas {
     kvserver: PathBuf,
     dir: PathBuf,
     maxraftstate: i64,
-    peers: Vec<String>,
+    members: Vec<Member>,
     children: Vec<Option<Child>>,
     health: Vec<Health>,
 }
 
 impl Replicas {
-    pub fn new(kvserver: &Path, dir: &Path, maxraftstate: i64, net: &Net, n: usize) -> Replicas {
+    /// `members` are indexed by their position (the layout lists them in index order).
+    pub fn new(kvserver: &Path, dir: &Path, maxraftstate: i64, members: Vec<Member>) -> Replicas {
+        let n = members.len();
+        debug_assert!(members.iter().enumerate().all(|(i, m)| m.index == i));
         Replicas {
             kvserver: kvserver.to_path_buf(),
             dir: dir.to_path_buf(),
             maxraftstate,
-            peers: (0..n).map(|i| net.addr(i)).collect(),
+            members,
             children: (0..n).map(|_| None).collect(),
             health: vec![Health::Killed; n],
         }
     }
 
-    pub fn peers(&self) -> &[String] {
-        &self.peers
+    /// How many replicas there are.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
     }
 
     pub fn health(&self, i: usize) -> Health {
@@ -66,7 +75,7 @@ impl Replicas {
         let err = log.try_clone().map_err(|e| e.to_string())?;
         let mut command = net.command_for(i, &self.kvserver);
         command
-            .args(["--id", &i.to_string(), "--peers", &self.peers.join(",")])
+            .args(&self.members[i].args)
             .arg("--data-dir")
             .arg(self.dir.join(format!("data-{i}")))
             .args(["--maxraftstate", &self.maxraftstate.to_string()])

@@ -1,9 +1,11 @@
-//! The two nemeses' schedules, and the journal that records what they did and when.
+//! The nemeses' schedules, and the journal that records what they did and when.
 //!
 //! Each nemesis draws its faults from its own generator seeded by the run's seed, one fault
 //! at a time: strike, hold for a while, undo, pause, again. The process nemesis and the
-//! network nemesis run at once, so a replica may be killed while the network is cut.
+//! network nemesis run at once, so a replica may be killed while the network is cut; with
+//! the sharded service a third one moves shards by joining and removing groups.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
@@ -14,8 +16,12 @@ use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+use labrpc::ClientEnd;
+use shardkv::{CtrlerClerk, Gid};
+
 use super::net::Net;
 use super::procs::Replicas;
+use crate::client::within;
 
 /// The nemesis log: one line per event, with seconds since the journal was created.
 #[derive(Clone)]
@@ -63,7 +69,7 @@ pub async fn process_nemesis(
     until: Instant,
 ) -> Result<(usize, usize), String> {
     let mut rng = SmallRng::seed_from_u64(seed ^ 0x70_72_6f_63);
-    let n = replicas.lock().unwrap().peers().len();
+    let n = replicas.lock().unwrap().len();
     let (mut kills, mut pauses) = (0, 0);
     // Kills and pauses take turns, so every run has both.
     let mut kill = true;
@@ -136,4 +142,80 @@ pub async fn network_nemesis(
         journal.note("heal the network");
     }
     Ok(partitions)
+}
+
+/// How long the configuration nemesis waits for the controllers to answer.
+const CTRLER_DEADLINE: Duration = Duration::from_secs(3);
+
+/// Joins and removes shardkv groups through the controllers until `until`, one change at a
+/// time, so shards move between groups while the clients use them and the other nemeses
+/// strike. Every group of `groups` is joined when it starts; at least one stays joined.
+/// Returns how many changes the controllers acknowledged. Must run inside
+/// [`crate::process::run`].
+pub async fn config_nemesis(
+    ctrlers: Vec<String>,
+    groups: BTreeMap<Gid, Vec<String>>,
+    journal: Journal,
+    seed: u64,
+    until: Instant,
+) -> Result<usize, String> {
+    let mut rng = SmallRng::seed_from_u64(seed ^ 0x63_66_67);
+    let new_clerk = || CtrlerClerk::new(ctrlers.iter().map(ClientEnd::tcp).collect());
+    let mut clerk = new_clerk();
+    let mut changes = 0;
+    loop {
+        if !hold(secs(&mut rng, 0.5..1.5), until).await {
+            break;
+        }
+        // Decide from the controllers' latest configuration, not from what was asked before:
+        // a change given up on may still have taken effect.
+        let Some(latest) = within(CTRLER_DEADLINE, clerk.query(-1)).await else {
+            journal.note("configuration: the controllers did not answer a query; skipped");
+            clerk = new_clerk();
+            continue;
+        };
+        let joined: Vec<Gid> = latest.groups.keys().copied().collect();
+        let absent: Vec<Gid> = groups
+            .keys()
+            .copied()
+            .filter(|g| !joined.contains(g))
+            .collect();
+        // Keep one group joined, so the service always has someone to serve its shards.
+        let leave = match (joined.len(), absent.len()) {
+            (0 | 1, _) => false,
+            (_, 0) => true,
+            _ => rng.random_bool(0.5),
+        };
+        let (what, outcome) = if leave {
+            let gid = joined[rng.random_range(0..joined.len())];
+            (
+                format!("leave {gid}"),
+                within(CTRLER_DEADLINE, clerk.leave(vec![gid])).await,
+            )
+        } else {
+            let Some(&gid) = absent.get(rng.random_range(0..absent.len().max(1))) else {
+                continue;
+            };
+            let join = BTreeMap::from([(gid, groups[&gid].clone())]);
+            (
+                format!("join {gid}"),
+                within(CTRLER_DEADLINE, clerk.join(join)).await,
+            )
+        };
+        match outcome {
+            Some(Ok(())) => {
+                changes += 1;
+                journal.note(&format!("configuration: {what} (after c{})", latest.num));
+            }
+            Some(Err(e)) => return Err(format!("the controllers refused {what}: {e}")),
+            None => {
+                journal.note(&format!(
+                    "configuration: {what} not acknowledged within {:.0} s (may yet happen)",
+                    CTRLER_DEADLINE.as_secs_f64()
+                ));
+                clerk = new_clerk();
+            }
+        }
+    }
+    Ok(changes)
 }

@@ -8,9 +8,11 @@
 //! taken effect, and may yet), and its client carries on under a new process number with a
 //! new clerk, as Jepsen does after an indeterminate operation.
 //!
-//! The eight append keys change every [`KEY_EPOCH`] (`k0`..`k7`, then `k8`..`k15`, ...), as
+//! The eight append keys change every [`KEY_EPOCH`] (`a0`..`h0`, then `a1`..`h1`, ...), as
 //! Jepsen's independent keys do: a key's value, which every Get of it carries whole, stays a
-//! few kilobytes instead of growing with the run, and each key is a small history of its own.
+//! //! few kilobytes instead of growing with the run, and each key is a small history of its own.
+//! The keys start with eight different letters because shardkv assigns a key to a shard by
+//! its first byte: so the sharded service's clients use eight of its ten shards at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,16 +31,23 @@ pub const KEY_EPOCH: Duration = Duration::from_secs(1);
 
 /// The `r`th append key in use `elapsed` into the run.
 pub fn append_key(elapsed: Duration, r: u64) -> String {
-    let epoch = (elapsed.as_millis() / KEY_EPOCH.as_millis()) as u64;
-    format!("k{}", epoch * KEYS_AT_A_TIME + r)
+    key(elapsed.as_millis() / KEY_EPOCH.as_millis(), r)
 }
 
 /// Every append key used in a run that has lasted `elapsed`.
 pub fn append_keys_until(elapsed: Duration) -> Vec<String> {
-    let last = append_key(elapsed, KEYS_AT_A_TIME - 1);
-    let n: u64 = last[1..].parse().expect("k<number>");
-    (0..=n).map(|k| format!("k{k}")).collect()
+    let epochs = elapsed.as_millis() / KEY_EPOCH.as_millis();
+    (0..=epochs)
+        .flat_map(|epoch| (0..KEYS_AT_A_TIME).map(move |r| key(epoch, r)))
+        .collect()
 }
+
+/// Key `r` (a letter) of `epoch`.
+fn key(epoch: u128, r: u64) -> String {
+    debug_assert!(r < KEYS_AT_A_TIME);
+    format!("{}{epoch}", char::from(b'a' + r as u8))
+}
+
 /// The key written with Puts.
 pub const PUT_KEY: &str = "p";
 
