@@ -62,6 +62,8 @@ pub struct Summary {
     pub kills: usize,
     pub pauses: usize,
     pub partitions: usize,
+    /// Kills (each restarted at once) of the bridge replica of a bridge partition.
+    pub bridge_kills: usize,
     /// Configuration changes the controllers acknowledged (sharded service only).
     pub moves: usize,
     pub problems: Vec<String>,
@@ -71,12 +73,14 @@ impl Summary {
     /// One line a test can read: `nemesis-result ops=… ok=… …`.
     pub fn line(&self) -> String {
         format!(
-            "nemesis-result ok={} timed_out={} kills={} pauses={} partitions={} moves={} verdict={}",
+            "nemesis-result ok={} timed_out={} kills={} pauses={} partitions={} bridge_kills={} \
+             moves={} verdict={}",
             self.ok_ops,
             self.timed_out_ops,
             self.kills,
             self.pauses,
             self.partitions,
+            self.bridge_kills,
             self.moves,
             if self.problems.is_empty() {
                 "ok"
@@ -148,6 +152,7 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
     ));
     let partitions = tokio::spawn(schedule::network_nemesis(
         net.clone(),
+        replicas.clone(),
         journal.clone(),
         config.seed,
         until,
@@ -167,7 +172,7 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
         Some(task) => task.await.map_err(|e| e.to_string())??,
         None => 0,
     };
-    let cuts = partitions.await.map_err(|e| e.to_string())??;
+    let network = partitions.await.map_err(|e| e.to_string())??;
 
     // Heal everything, then let the clients run a little on a whole cluster before stopping.
     net.heal()?;
@@ -236,7 +241,8 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
         timed_out_ops,
         kills,
         pauses,
-        partitions: cuts,
+        partitions: network.partitions,
+        bridge_kills: network.bridge_kills,
         moves,
         problems,
     })

@@ -112,28 +112,50 @@ impl Net {
 
     /// Cuts the replicas into `sides`: each side reaches only itself (clients reach all).
     pub fn partition(&self, sides: &[Vec<usize>]) -> Result<(), String> {
-        let Net::Namespaces { tag, .. } = self else {
-            return Err("no partitions on loopback".into());
-        };
+        let mut drops = Vec::new();
         for side in sides {
-            let others: Vec<String> = sides
+            let others: Vec<usize> = sides
                 .iter()
                 .filter(|s| *s != side)
                 .flatten()
-                .map(|j| format!("{SUBNET}.{}", j + 1))
+                .copied()
                 .collect();
-            for &i in side {
-                let ns = format!("{tag}-{i}");
-                nft(&ns, &["flush", "chain", "inet", "nemesis", "input"])?;
-                if !others.is_empty() {
-                    let set = format!("{{ {} }}", others.join(", "));
-                    nft(
-                        &ns,
-                        &[
-                            "add", "rule", "inet", "nemesis", "input", "ip", "saddr", &set, "drop",
-                        ],
-                    )?;
-                }
+            drops.extend(side.iter().map(|&i| (i, others.clone())));
+        }
+        self.cut(&drops)
+    }
+
+    /// Cuts two halves apart, except for `bridge`, which still reaches both (Jepsen's
+    /// "bridge"): each half can reach a majority only through the bridge.
+    pub fn bridge(&self, halves: [&[usize]; 2], bridge: usize) -> Result<(), String> {
+        let [one, two] = halves;
+        let mut drops: Vec<(usize, Vec<usize>)> = one.iter().map(|&i| (i, two.to_vec())).collect();
+        drops.extend(two.iter().map(|&i| (i, one.to_vec())));
+        drops.push((bridge, Vec::new()));
+        self.cut(&drops)
+    }
+
+    /// For each `(replica, sources)`: replica `i` drops whatever arrives from `sources`, and
+    /// nothing else.
+    fn cut(&self, drops: &[(usize, Vec<usize>)]) -> Result<(), String> {
+        let Net::Namespaces { tag, .. } = self else {
+            return Err("no partitions on loopback".into());
+        };
+        for (i, sources) in drops {
+            let ns = format!("{tag}-{i}");
+            nft(&ns, &["flush", "chain", "inet", "nemesis", "input"])?;
+            if !sources.is_empty() {
+                let addrs: Vec<String> = sources
+                    .iter()
+                    .map(|j| format!("{SUBNET}.{}", j + 1))
+                    .collect();
+                let set = format!("{{ {} }}", addrs.join(", "));
+                nft(
+                    &ns,
+                    &[
+                        "add", "rule", "inet", "nemesis", "input", "ip", "saddr", &set, "drop",
+                    ],
+                )?;
             }
         }
         Ok(())

@@ -20,7 +20,7 @@ use labrpc::ClientEnd;
 use shardkv::{CtrlerClerk, Gid};
 
 use super::net::Net;
-use super::procs::Replicas;
+use super::procs::{Health, Replicas};
 use crate::client::within;
 
 /// The nemesis log: one line per event, with seconds since the journal was created.
@@ -102,46 +102,79 @@ pub async fn process_nemesis(
     Ok((kills, pauses))
 }
 
-/// Cuts the network, one partition at a time, until `until`. Returns how many it made.
+/// What the network nemesis did: partitions made, and kills of a bridge replica.
+pub struct NetworkFaults {
+    pub partitions: usize,
+    pub bridge_kills: usize,
+}
+
+/// Cuts the network, one partition at a time, until `until`. Three kinds take turns:
+/// one replica isolated; a majority cut from the largest minority; and a bridge (two halves
+/// that reach each other's side only through one replica) whose bridge replica is killed
+/// and restarted at once, again and again, while it holds. The bridge is where a replica
+/// that forgets its vote across a crash lets two leaders win one term: each half elects
+/// through the bridge, and a bridge that restarts between the two elections can vote in
+/// both.
 pub async fn network_nemesis(
     net: Arc<Net>,
+    replicas: Arc<Mutex<Replicas>>,
     journal: Journal,
     seed: u64,
     until: Instant,
-) -> Result<usize, String> {
+) -> Result<NetworkFaults, String> {
+    let mut faults = NetworkFaults {
+        partitions: 0,
+        bridge_kills: 0,
+    };
     if !net.can_partition() {
         journal.note("no network nemesis: partitions need network namespaces");
-        return Ok(0);
+        return Ok(faults);
     }
     let mut rng = SmallRng::seed_from_u64(seed ^ 0x6e_65_74);
-    let n = match net.as_ref() {
-        Net::Namespaces { n, .. } => *n,
-        Net::Loopback { ports } => ports.len(),
-    };
-    let mut partitions = 0;
-    // Isolating one replica and splitting majority from minority take turns.
-    let mut isolate = true;
-    loop {
+    let n = replicas.lock().unwrap().len();
+    for kind in (0..3).cycle() {
         if !hold(secs(&mut rng, 0.5..1.5), until).await {
             break;
         }
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut rng);
-        // Isolate one replica, or split into a majority and the largest minority.
-        let cut = if isolate { 1 } else { n / 2 };
-        isolate = !isolate;
-        let mut minority = order[..cut].to_vec();
-        let mut majority = order[cut..].to_vec();
-        minority.sort_unstable();
-        majority.sort_unstable();
-        net.partition(&[minority.clone(), majority.clone()])?;
-        journal.note(&format!("partition {minority:?} | {majority:?}"));
-        partitions += 1;
-        hold(secs(&mut rng, 0.5..3.0), until).await;
+        faults.partitions += 1;
+        if kind < 2 {
+            // Isolate one replica, or split into a majority and the largest minority.
+            let cut = if kind == 0 { 1 } else { n / 2 };
+            let mut minority = order[..cut].to_vec();
+            let mut majority = order[cut..].to_vec();
+            minority.sort_unstable();
+            majority.sort_unstable();
+            net.partition(&[minority.clone(), majority.clone()])?;
+            journal.note(&format!("partition {minority:?} | {majority:?}"));
+            hold(secs(&mut rng, 0.5..3.0), until).await;
+        } else {
+            let bridge = order[0];
+            let (mut one, mut two) = (
+                order[1..1 + (n - 1) / 2].to_vec(),
+                order[1 + (n - 1) / 2..].to_vec(),
+            );
+            one.sort_unstable();
+            two.sort_unstable();
+            net.bridge([&one, &two], bridge)?;
+            journal.note(&format!("bridge {one:?} <{bridge}> {two:?}"));
+            let heal_at = Instant::now() + secs(&mut rng, 2.0..4.0);
+            while hold(secs(&mut rng, 0.2..0.6), heal_at.min(until)).await {
+                let mut r = replicas.lock().unwrap();
+                // Only a replica the process nemesis is not holding down or paused.
+                if r.health(bridge) == Health::Up {
+                    r.kill(bridge);
+                    r.start(&net, bridge)?;
+                    journal.note(&format!("kill -9 and restart bridge replica {bridge}"));
+                    faults.bridge_kills += 1;
+                }
+            }
+        }
         net.heal()?;
         journal.note("heal the network");
     }
-    Ok(partitions)
+    Ok(faults)
 }
 
 /// How long the configuration nemesis waits for the controllers to answer.
