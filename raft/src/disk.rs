@@ -23,8 +23,8 @@
 //!          whole:  state length: u64, state
 //!   ```
 //!
-//!   (integers little-endian; an update is a [`StateUpdate`](crate::StateUpdate), a whole
-//!   state is what `save` or `save_raft_state` took). Open replays the frames in order.
+//!   (integers little-endian; an update is a [`StateUpdate`], a whole state is what `save`
+//!   or `save_raft_state` took). Open replays the frames in order.
 //! - `raft.snapshot.N`: the snapshot named by the last frame that replaced it (sequence `N`;
 //!   an empty snapshot has no file). A new snapshot is written whole under its new name and
 //!   fsynced, with the directory, *before* the frame that names it is appended: until that
@@ -68,6 +68,8 @@ use std::fmt;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+
+use crate::persister::{NewRecords, StateUpdate};
 
 /// The lock file's name.
 pub const LOCK_FILE: &str = "LOCK";
@@ -186,33 +188,21 @@ impl std::error::Error for DiskError {
     }
 }
 
-/// One save, as the persister hands it over to be made durable.
+/// One save, as the persister hands it over to be made durable (an update already checked
+/// valid: the files never hold one that is not).
 pub enum Change<'a> {
-    /// A [`StateUpdate`](crate::StateUpdate): its records are `bytes`, where
-    /// `bytes[..ends[i]]` holds records `0..=i`.
-    Update {
-        header: &'a [u8],
-        first: u64,
-        from: u64,
-        bytes: &'a [u8],
-        ends: &'a [usize],
-    },
+    Update(&'a StateUpdate),
     /// A whole state (`save`, `save_raft_state`).
-    Whole { state: &'a [u8] },
-}
-
-/// One frame of the log, as open replays it.
-pub enum Frame<'a> {
-    Update {
-        header: &'a [u8],
-        first: u64,
-        from: u64,
-        bytes: &'a [u8],
-        ends: Vec<usize>,
-    },
     Whole {
         state: &'a [u8],
     },
+}
+
+/// One frame of the log, as open replays it: the save that wrote it. An update is checked
+/// by whoever applies it (a damaged log could hold one that is not valid).
+pub enum Frame<'a> {
+    Update(StateUpdate),
+    Whole { state: &'a [u8] },
 }
 
 /// The live state, as a rewrite of the log writes it: one frame that, replayed on an empty
@@ -613,34 +603,29 @@ fn replay(
 /// Encodes one save's frame.
 fn encode_frame(change: &Change<'_>, snapshot: Option<SnapshotRef>) -> Result<Vec<u8>, String> {
     let (header_len, by_updates, count, bytes_len) = match change {
-        Change::Update {
-            header,
-            bytes,
-            ends,
-            ..
-        } => (header.len(), true, ends.len() as u64, bytes.len() as u64),
+        Change::Update(update) => (
+            update.header.len(),
+            true,
+            update.records.len() as u64,
+            update.records.byte_len() as u64,
+        ),
         Change::Whole { state } => (state.len(), false, 0, 0),
     };
     let len = body_len(header_len, by_updates, count, bytes_len, snapshot.is_some());
     let mut out = Vec::with_capacity((FRAME_HEAD + len + FRAME_TAIL) as usize);
     put_frame_head(&mut out, len);
     match change {
-        Change::Update {
-            header,
-            first,
-            from,
-            bytes,
-            ends,
-        } => {
+        Change::Update(update) => {
+            let NewRecords { bytes, ends } = &update.records;
             out.push(KIND_UPDATE);
             put_snapshot(&mut out, snapshot);
-            for n in [*first, *from, header.len() as u64] {
+            for n in [update.first, update.from, update.header.len() as u64] {
                 out.extend_from_slice(&n.to_le_bytes());
             }
-            out.extend_from_slice(header);
+            out.extend_from_slice(&update.header);
             out.extend_from_slice(&(ends.len() as u64).to_le_bytes());
             let mut start = 0;
-            for &end in *ends {
+            for &end in ends {
                 out.extend_from_slice(&record_len(end - start)?.to_le_bytes());
                 start = end;
             }
@@ -793,13 +778,15 @@ fn decode_body(body: &[u8]) -> Result<(Frame<'_>, Option<SnapshotRef>), String> 
                 ends.push(end);
             }
             let bytes = r.take(end as u64)?;
-            Frame::Update {
-                header,
+            Frame::Update(StateUpdate {
+                header: header.to_vec(),
                 first,
                 from,
-                bytes,
-                ends,
-            }
+                records: NewRecords {
+                    bytes: bytes.to_vec(),
+                    ends,
+                },
+            })
         }
         KIND_WHOLE => {
             let len = r.u64()?;

@@ -77,7 +77,11 @@ struct Saved {
 }
 
 /// A change to the saved Raft state, made by [`Persister::save_update`]: the state becomes
-/// `header` followed by the saved records numbered `first..from`, then `records`.
+/// `header` followed by the saved records numbered `first..from`, then `records`. Which
+/// updates are valid is [`check`](StateUpdate::check)'s to say.
+///
+/// The on-disk persister writes an update as it is, one frame (`disk.rs`), and replays the
+/// frames as updates at open, through the same check and the same code in memory.
 #[derive(Debug, Default)]
 pub struct StateUpdate {
     /// The new header, replacing the old one.
@@ -86,19 +90,56 @@ pub struct StateUpdate {
     /// was compacted up to here).
     pub first: u64,
     /// The number of the first record appended: saved records from it on are dropped (a
-    /// suffix that changed). The saved records must then run exactly up to `from`, or start
-    /// there when none are left.
+    /// suffix that changed).
     pub from: u64,
     /// The records appended, numbered from `from`.
     pub records: NewRecords,
 }
 
+impl StateUpdate {
+    /// Whether this update is valid for saved records numbered `held` (`held.start` is the
+    /// next record's number when none are held). The one definition of a valid update: a
+    /// save checks it before anything is written, and open checks each frame it replays.
+    ///
+    /// An update is valid when
+    /// - it appends no earlier than the first record held (`held.start <= from`), and
+    /// - the records it keeps (those of `held` within `first..from`) run exactly up to
+    ///   `from`, so that the records appended follow them with no gap; or it keeps none and
+    ///   starts afresh, with `first == from`.
+    pub(crate) fn check(&self, held: Range<u64>) -> Result<(), String> {
+        let (first, from) = (self.first, self.from);
+        if from < held.start {
+            return Err(format!(
+                "a save appends records from {from}, but the saved ones start at {}",
+                held.start
+            ));
+        }
+        // The records kept: those held, less those from `from` on and those before `first`
+        // (none kept: the records start afresh at `first`).
+        let end = held.end.min(from);
+        let start = held.start.max(first).min(end);
+        let kept = if start < end {
+            start..end
+        } else {
+            first..first
+        };
+        if kept.end != from {
+            return Err(format!(
+                "a save appends records from {from}, but the saved ones run {}..{}",
+                kept.start, kept.end
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Records to append, encoded back to back.
 #[derive(Debug, Default)]
 pub struct NewRecords {
-    bytes: Vec<u8>,
+    /// The records' bytes (the disk writes and reads them as they are).
+    pub(crate) bytes: Vec<u8>,
     /// `bytes[..ends[i]]` holds records `0..=i`.
-    ends: Vec<usize>,
+    pub(crate) ends: Vec<usize>,
 }
 
 impl NewRecords {
@@ -139,21 +180,8 @@ impl Persister {
     pub fn open(dir: impl AsRef<Path>) -> Result<Persister, DiskError> {
         let mut saved = Saved::default();
         let (disk, snapshot) = Disk::open(dir.as_ref(), |frame| match frame {
-            Frame::Update {
-                header,
-                first,
-                from,
-                bytes,
-                ends,
-            } => {
-                saved.records.check_update(first, from)?;
-                let records = NewRecords {
-                    bytes: bytes.to_vec(),
-                    ends,
-                };
-                saved.apply_update(header.to_vec(), first, from, records);
-                Ok(())
-            }
+            // Already on disk: nothing to write before applying it.
+            Frame::Update(update) => saved.update(update, |_| {}),
             Frame::Whole { state } => {
                 saved.apply_whole(state.to_vec());
                 Ok(())
@@ -202,26 +230,20 @@ impl Persister {
     /// Changes the saved Raft state as `update` says, and replaces the snapshot if one is
     /// given, together, atomically. Costs what changed, not what the state holds.
     ///
-    /// Panics if the saved records do not reach `update.from` (the caller lost track of what
-    /// it saved: a bug, not a condition of the data).
+    /// Panics if the update is not valid for the records saved ([`StateUpdate::check`]: the
+    /// caller lost track of what it saved, a bug, not a condition of the data), before
+    /// anything is written.
     pub fn save_update(&self, update: StateUpdate, snapshot: Option<Vec<u8>>) {
         let mut disk = self.lock_disk();
         let mut saved = self.lock();
-        if let Err(why) = saved.records.check_update(update.first, update.from) {
-            // Before anything is written: the files never hold a save that does not follow.
+        let written = saved.update(update, |update| {
+            if let Some(disk) = disk.as_mut() {
+                disk.save(Change::Update(update), snapshot.as_deref());
+            }
+        });
+        if let Err(why) = written {
             panic!("{why}");
         }
-        if let Some(disk) = disk.as_mut() {
-            let change = Change::Update {
-                header: &update.header,
-                first: update.first,
-                from: update.from,
-                bytes: &update.records.bytes,
-                ends: &update.records.ends,
-            };
-            disk.save(change, snapshot.as_deref());
-        }
-        saved.apply_update(update.header, update.first, update.from, update.records);
         if let Some(snapshot) = snapshot {
             saved.snapshot = Arc::new(snapshot);
         }
@@ -273,10 +295,7 @@ impl Persister {
     /// Raft whose decoded log is exactly these records knows they need no saving again.
     pub fn saved_records(&self) -> Option<Range<u64>> {
         let saved = self.lock();
-        let records = &saved.records;
-        saved
-            .by_updates
-            .then(|| records.first..records.first + records.len)
+        saved.by_updates.then(|| saved.records.numbers())
     }
 
     pub fn read_snapshot(&self) -> Vec<u8> {
@@ -310,12 +329,22 @@ impl Persister {
 }
 
 impl Saved {
-    /// [`Persister::save_update`] in memory (the update follows, see
-    /// [`Records::check_update`]).
-    fn apply_update(&mut self, header: Vec<u8>, first: u64, from: u64, records: NewRecords) {
-        self.records.update(first, from, records);
-        self.header = header;
+    /// Applies `update` if it is valid for the records held ([`StateUpdate::check`]), calling
+    /// `write` with it first (a save on disk writes its frame there); if it is not, changes
+    /// nothing, calls nothing, and says why. Every update goes through here: each save's, and
+    /// each one open replays.
+    fn update(
+        &mut self,
+        update: StateUpdate,
+        write: impl FnOnce(&StateUpdate),
+    ) -> Result<(), String> {
+        update.check(self.records.numbers())?;
+        write(&update);
+        self.records
+            .update(update.first, update.from, update.records);
+        self.header = update.header;
         self.by_updates = true;
+        Ok(())
     }
 
     /// A whole state saved, in memory (the snapshot is left as it is).
@@ -377,53 +406,24 @@ impl Piece {
 }
 
 impl Records {
-    /// See [`StateUpdate`]. Panics if the update does not follow ([`Records::check_update`]).
+    /// The numbers of the records held.
+    fn numbers(&self) -> Range<u64> {
+        self.first..self.first + self.len
+    }
+
+    /// See [`StateUpdate`]; the update must be valid ([`StateUpdate::check`], which
+    /// [`Saved::update`] makes).
     fn update(&mut self, first: u64, from: u64, records: NewRecords) {
-        if let Err(why) = self.check_update(first, from) {
-            panic!("{why}");
-        }
         self.truncate_from(from);
         self.drop_before(first);
         if self.len == 0 {
             self.first = first;
         }
-        debug_assert_eq!(self.first + self.len, from);
+        debug_assert_eq!(self.first + self.len, from, "an update that is not valid");
         self.append(records);
     }
 
-    /// Whether an update keeping records from `first` and appending from `from` follows
-    /// from the records held: once the records from `from` on and those before `first` are
-    /// dropped, the rest must run exactly up to `from` (or none be left and `from` be
-    /// `first`). Computes what [`update`](Records::update) would leave, without changing
-    /// anything: a save checks before it writes, and open checks each frame it replays.
-    fn check_update(&self, first: u64, from: u64) -> Result<(), String> {
-        let (mut start, mut end) = (self.first, self.first + self.len);
-        if end > from {
-            if from < start {
-                return Err(format!(
-                    "a save appends records from {from}, but the saved ones start at {start}"
-                ));
-            }
-            end = from;
-        }
-        if start < end && start < first {
-            start = first.min(end);
-        }
-        if start == end {
-            start = first;
-            end = first;
-        }
-        if end != from {
-            return Err(format!(
-                "a save appends records from {from}, but the saved ones run {start}..{end}"
-            ));
-        }
-        Ok(())
-    }
-
-    /// Drops the records numbered `from` and after (all of them, if `from` comes before the
-    /// first held: a snapshot installed behind the one saved, which only a buggy Raft asks for,
-    /// but a persister stores what it is given).
+    /// Drops the records numbered `from` and after.
     fn truncate_from(&mut self, from: u64) {
         while self.len > 0 && self.first + self.len > from {
             let excess = self.first + self.len - from;
@@ -580,6 +580,30 @@ mod tests {
         assert_eq!(p.read_raft_state(), b"he");
         assert_eq!(p.saved_records(), Some(5..6));
         assert_eq!(p.copy().saved_records(), Some(5..6));
+    }
+
+    #[test]
+    fn which_updates_are_valid() {
+        let check =
+            |held: Range<u64>, first: u64, from: u64| update(b"", first, from, &[]).check(held);
+        // Valid: the first save, an append, a suffix replaced, a compaction, a compaction
+        // past every record held, a fresh start after records were all compacted away.
+        assert_eq!(check(0..0, 1, 1), Ok(()));
+        assert_eq!(check(1..4, 1, 4), Ok(()));
+        assert_eq!(check(1..4, 1, 2), Ok(()));
+        assert_eq!(check(1..4, 3, 4), Ok(()));
+        assert_eq!(check(1..4, 10, 10), Ok(()));
+        assert_eq!(check(5..5, 7, 7), Ok(()));
+        // Not valid: a gap after the records held, a gap after the ones kept by a
+        // compaction, appending before the first record held (even when none is).
+        let err = |from, rest: &str| Err(format!("a save appends records from {from}, {rest}"));
+        assert_eq!(check(1..4, 1, 6), err(6, "but the saved ones run 1..4"));
+        assert_eq!(
+            check(1..4, 10, 11),
+            err(11, "but the saved ones run 10..10")
+        );
+        assert_eq!(check(3..6, 1, 2), err(2, "but the saved ones start at 3"));
+        assert_eq!(check(5..5, 3, 3), err(3, "but the saved ones start at 5"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - torn tails: the log cut at every byte of its last frame reopens to the save before;
 //! - damage: any byte of the log flipped, a damaged or missing snapshot, garbage files: an
 //!   error naming the file, never a panic;
+//! - an invalid save (a bug in the caller): a panic before anything is written;
 //! - the directory lock;
 //! - Raft: a three-peer cluster stopped and restarted from its directories keeps its log.
 //!
@@ -19,13 +20,14 @@
 mod disk_common;
 
 use std::fs;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use disk_common::{assert_same, copy_dir, log_len, random_bytes, random_op, Op, TempDir, LOG};
 use labrpc::{Network, Server};
-use raft::{ApplyMsg, Persister, Raft};
+use raft::{ApplyMsg, NewRecords, Persister, Raft, StateUpdate};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 #[test]
@@ -77,13 +79,7 @@ fn saves_round_trip_through_reopens() {
         let disk = Persister::open(dir.path()).unwrap();
         assert_same(&disk, &model, &format!("at the end (seed {seed})"));
         // At most one snapshot file is left: the one in force.
-        let snapshots = fs::read_dir(dir.path())
-            .unwrap()
-            .filter(|e| {
-                let name = e.as_ref().unwrap().file_name();
-                name.to_str().unwrap().starts_with("raft.snapshot.")
-            })
-            .count();
+        let snapshots = snapshot_files(dir.path());
         assert!(snapshots <= 1, "{snapshots} snapshot files");
     }
 }
@@ -383,6 +379,78 @@ fn garbage_files_are_errors_not_panics() {
         .err()
         .expect("a file as the dir");
     assert!(err.to_string().contains("file"), "{err}");
+}
+
+/// An update of the given byte-string records.
+fn an_update(first: u64, from: u64, records: &[&[u8]]) -> StateUpdate {
+    let mut new = NewRecords::default();
+    for record in records {
+        new.push(|out| out.extend_from_slice(record));
+    }
+    StateUpdate {
+        header: b"h".to_vec(),
+        first,
+        from,
+        records: new,
+    }
+}
+
+#[test]
+fn an_invalid_save_panics_before_anything_is_written() {
+    let dir = TempDir::new("invalid");
+    let p = Persister::open(dir.path()).unwrap();
+    p.save_update(an_update(1, 1, &[b"a", b"b"]), None);
+    let log = fs::read(dir.join(LOG)).unwrap();
+    // A gap after the records saved, and an append before the first of them, each with a
+    // snapshot: neither the log nor a snapshot file may change.
+    for (bad, expected) in [
+        (
+            an_update(1, 5, &[b"e"]),
+            "from 5, but the saved ones run 1..3",
+        ),
+        (
+            an_update(0, 0, &[b"z"]),
+            "from 0, but the saved ones start at 1",
+        ),
+    ] {
+        let panic = panic::catch_unwind(AssertUnwindSafe(|| {
+            p.save_update(bad, Some(b"snapshot".to_vec()))
+        }))
+        .expect_err("an invalid save was taken");
+        let message = panic.downcast_ref::<String>().expect("a message");
+        assert!(message.contains(expected), "{message}");
+        let now = fs::read(dir.join(LOG)).unwrap();
+        assert!(
+            now == log,
+            "after {message}: the log went from {} to {} bytes",
+            log.len(),
+            now.len()
+        );
+        assert_eq!(p.read_raft_state(), b"hab", "after {message}");
+        assert!(p.read_snapshot().is_empty(), "after {message}");
+    }
+    // Still saving, and the files hold only the valid saves.
+    p.save_update(an_update(1, 3, &[b"c"]), None);
+    drop(p);
+    let p = Persister::open(dir.path()).unwrap();
+    assert_eq!(p.read_raft_state(), b"habc");
+    assert_eq!(p.saved_records(), Some(1..4));
+    assert_eq!(
+        snapshot_files(dir.path()),
+        0,
+        "a snapshot file written for an invalid save"
+    );
+}
+
+/// How many snapshot files the directory holds.
+fn snapshot_files(dir: &Path) -> usize {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_str().unwrap().starts_with("raft.snapshot.")
+        })
+        .count()
 }
 
 #[test]
