@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use labrpc::{tcp, ClientEnd, Server};
-use raft::Persister;
+use raft::{Persister, Raft};
 use shardkv::{Gid, ShardCtrler, ShardKv};
 use tokio::net::TcpListener;
 
@@ -53,7 +53,7 @@ pub struct Spec {
 /// A replica that is serving.
 pub struct Running {
     serving: tcp::TcpServer,
-    kill: Box<dyn Fn() + Send + Sync>,
+    kill: Kill,
     raft_state: RaftState,
 }
 
@@ -71,6 +71,45 @@ impl Running {
         self.serving.shutdown().await;
         (self.kill)();
     }
+}
+
+/// What this crate needs of a lab's Raft-backed server: the three have the same shape
+/// (their own service, their Raft's, and a kill), but no common trait in the labs, which
+/// have no reason to know about each other.
+trait LabServer: Send + Sync + 'static {
+    fn add_services(self: &Arc<Self>, server: &mut Server);
+    fn raft(&self) -> &Raft;
+    fn kill(&self);
+}
+
+macro_rules! lab_server {
+    ($($t:ty),*) => {$(
+        impl LabServer for $t {
+            fn add_services(self: &Arc<Self>, server: &mut Server) {
+                server.add_service(self.service());
+                server.add_service(<$t>::raft(self).service());
+            }
+            fn raft(&self) -> &Raft {
+                <$t>::raft(self)
+            }
+            fn kill(&self) {
+                <$t>::kill(self)
+            }
+        }
+    )*};
+}
+lab_server!(kvraft::KvServer, ShardCtrler, ShardKv);
+
+type Kill = Box<dyn Fn() + Send + Sync>;
+
+/// Adds `lab`'s services to `server`; returns how to read its Raft's state and how to kill it.
+fn serve_replica<S: LabServer>(lab: Arc<S>, server: &mut Server) -> (RaftState, Kill) {
+    lab.add_services(server);
+    let state = lab.clone();
+    (
+        Arc::new(move || state.raft().get_state()),
+        Box::new(move || lab.kill()),
+    )
 }
 
 /// Opens the data directory, binds the address and starts the service. Must run inside
@@ -97,27 +136,15 @@ pub async fn start(spec: &Spec) -> Result<Running, String> {
         )
     };
     let mut server = Server::new();
-    let (raft_state, kill): (RaftState, Box<dyn Fn() + Send + Sync>) = match &spec.role {
+    let (raft_state, kill) = match &spec.role {
         Role::Kv => {
             let kv = kvraft::KvServer::start(ends(), spec.id, persister, spec.maxraftstate)
                 .map_err(started)?;
-            server.add_service(kv.service());
-            server.add_service(kv.raft().service());
-            let state = kv.clone();
-            (
-                Arc::new(move || state.raft().get_state()),
-                Box::new(move || kv.kill()),
-            )
+            serve_replica(kv, &mut server)
         }
         Role::Ctrler => {
             let ctrler = ShardCtrler::start(ends(), spec.id, persister).map_err(started)?;
-            server.add_service(ctrler.service());
-            server.add_service(ctrler.raft().service());
-            let state = ctrler.clone();
-            (
-                Arc::new(move || state.raft().get_state()),
-                Box::new(move || ctrler.kill()),
-            )
+            serve_replica(ctrler, &mut server)
         }
         Role::Shard { gid, ctrlers } => {
             let ctrler_ends = ctrlers.iter().map(ClientEnd::tcp).collect();
@@ -133,13 +160,7 @@ pub async fn start(spec: &Spec) -> Result<Running, String> {
                 make_end,
             )
             .map_err(started)?;
-            server.add_service(kv.service());
-            server.add_service(kv.raft().service());
-            let state = kv.clone();
-            (
-                Arc::new(move || state.raft().get_state()),
-                Box::new(move || kv.kill()),
-            )
+            serve_replica(kv, &mut server)
         }
     };
     server.add_service(status_rpc::service(Arc::new(StatusHandler {
