@@ -2,7 +2,7 @@
 //! and the value checks they share.
 //!
 //! As in the course, clients loop on operations without a gap, and every operation takes
-//! time: the tester's network gives each message 1–2 ms on the wire (see
+//! time: the tester's network gives each message 3–5 ms on the wire (see
 //! [`WIRE_LATENCY`](super::WIRE_LATENCY)). So when the tester shuts every server down,
 //! nearly every client is in the middle of an operation, which must then complete exactly
 //! once after the restart; the test prints how many were, and the reliable restart tests
