@@ -1,7 +1,9 @@
 //! The nemesis tests: five `kvserver` processes with their data on disk, five clients
 //! recording every operation, and for 20 seconds replicas killed with SIGKILL and restarted,
 //! paused with SIGSTOP and resumed, and (as root, in network namespaces) cut off from each
-//! other by nftables rules and healed. Afterwards the whole history must be linearizable and
+//! other by nftables rules and healed, with a scripted vote race among them (see
+//! `cluster::nemesis::vote_race`: it elects two leaders of one term if a restarted replica
+//! forgets its vote). Afterwards the whole history must be linearizable and
 //! every acknowledged write present exactly once (`cluster::nemesis`). The second test does
 //! the same to the sharded service (three controllers and three groups of three, twelve
 //! processes) while groups are joined and removed, so shards move under the faults.
@@ -22,6 +24,11 @@ const LIMIT: Duration = Duration::from_secs(60);
 fn nemesis_kills_pauses_and_partitions() {
     let line = run_nemesis("kv", &[]);
     assert_eq!(field(&line, "moves"), 0, "{line}");
+    // With namespaces, the scripted vote race (played first, and again later) must have got
+    // as far as a second candidate asking the restarted voter at least once.
+    if field(&line, "partitions") > 0 {
+        assert!(field(&line, "vote_races") >= 1, "no vote race: {line}");
+    }
 }
 
 #[test]

@@ -6,11 +6,14 @@
 //! random operations and record a history; meanwhile two nemeses strike, each on its own
 //! seeded schedule: one kills replicas (SIGKILL) and restarts them, or pauses them (SIGSTOP)
 //! and resumes them, one replica at a time; the other cuts the network between replicas into
-//! a majority and a minority, or isolates one replica, and heals it (network namespaces and
-//! nftables, see [`net`]). With the sharded service a third nemesis joins and removes groups
-//! through the controllers, so shards move while everything else goes on. At the end everything is healed, resumed and restarted, each key
-//! is read once more, and the history is judged ([`check`]): linearizable, and every
-//! acknowledged write present exactly once.
+//! a majority and a minority, or isolates one replica, or bridges two halves through one,
+//! and heals it (network namespaces and nftables, see [`net`]); with five replicas of one
+//! Raft group it also plays a scripted vote race ([`vote_race`]), which holds the clients and
+//! the process nemesis while it times a restart between two candidates. With the sharded service a third nemesis joins and removes groups
+//! through the controllers, so shards move while everything else goes on. At the end
+//! everything is healed, resumed and restarted, each key is read once more, and the history
+//! is judged ([`check`]): linearizable, and every acknowledged write present exactly once;
+//! and no replica may have exited by itself (Raft stops on two leaders of one term).
 //!
 //! Everything of the run is kept in its directory: `nemesis.log` (the schedule as carried
 //! out, with times), `history.txt` (every operation, readable by `lincheck --model kv`),
@@ -22,6 +25,7 @@ pub mod layout;
 pub mod net;
 pub mod procs;
 pub mod schedule;
+pub mod vote_race;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -64,6 +68,8 @@ pub struct Summary {
     pub partitions: usize,
     /// Kills (each restarted at once) of the bridge replica of a bridge partition.
     pub bridge_kills: usize,
+    /// Vote races played until a second candidate asked the restarted voter.
+    pub vote_races: usize,
     /// Configuration changes the controllers acknowledged (sharded service only).
     pub moves: usize,
     pub problems: Vec<String>,
@@ -74,13 +80,14 @@ impl Summary {
     pub fn line(&self) -> String {
         format!(
             "nemesis-result ok={} timed_out={} kills={} pauses={} partitions={} bridge_kills={} \
-             moves={} verdict={}",
+             vote_races={} moves={} verdict={}",
             self.ok_ops,
             self.timed_out_ops,
             self.kills,
             self.pauses,
             self.partitions,
             self.bridge_kills,
+            self.vote_races,
             self.moves,
             if self.problems.is_empty() {
                 "ok"
@@ -130,6 +137,7 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
     let start = Instant::now();
     let history = History::default();
     let stop = Arc::new(AtomicBool::new(false));
+    let hold = vote_race::Hold::default();
     let shared = workload::Clients {
         count: config.clients,
         target: target.clone(),
@@ -138,6 +146,7 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
         history: history.clone(),
         start,
         stop: stop.clone(),
+        hold: hold.clone(),
     };
     let clients: Vec<_> = (0..config.clients)
         .map(|i| tokio::spawn(workload::client_loop(i, shared.clone())))
@@ -146,6 +155,7 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
     let processes = tokio::spawn(schedule::process_nemesis(
         replicas.clone(),
         net.clone(),
+        hold.clone(),
         journal.clone(),
         config.seed,
         until,
@@ -153,6 +163,7 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
     let partitions = tokio::spawn(schedule::network_nemesis(
         net.clone(),
         replicas.clone(),
+        hold.clone(),
         journal.clone(),
         config.seed,
         until,
@@ -215,13 +226,14 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
     ));
     let crashed: Vec<String> = {
         let mut r = replicas.lock().unwrap();
-        let crashed = (0..total)
+        let mut crashed: Vec<String> = (0..total)
             .filter_map(|i| {
                 r.exited(i)
                     .map(|s| format!("replica {i} exited by itself: {s}"))
             })
             .collect();
         r.stop_all();
+        crashed.extend(r.take_crashes());
         crashed
     };
 
@@ -243,6 +255,7 @@ pub async fn run(config: Config, net: Net) -> Result<Summary, String> {
         pauses,
         partitions: network.partitions,
         bridge_kills: network.bridge_kills,
+        vote_races: network.vote_races,
         moves,
         problems,
     })

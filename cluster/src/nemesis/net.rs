@@ -136,27 +136,53 @@ impl Net {
     }
 
     /// For each `(replica, sources)`: replica `i` drops whatever arrives from `sources`, and
-    /// nothing else.
-    fn cut(&self, drops: &[(usize, Vec<usize>)]) -> Result<(), String> {
+    /// nothing else (replicas not listed keep their rules).
+    pub fn cut(&self, drops: &[(usize, Vec<usize>)]) -> Result<(), String> {
+        for (i, sources) in drops {
+            self.set_rules(*i, sources, &[])?;
+        }
+        Ok(())
+    }
+
+    /// Replica `i` drops whatever arrives from `sources`, and the calls (not the answers)
+    /// from `callers`: the packets of connections they opened to `i`'s port. So `i` misses
+    /// their heartbeats but still completes its own calls to them, its handshake included.
+    pub fn cut_calls(&self, i: usize, sources: &[usize], callers: &[usize]) -> Result<(), String> {
+        self.set_rules(i, sources, callers)
+    }
+
+    fn set_rules(&self, i: usize, sources: &[usize], callers: &[usize]) -> Result<(), String> {
         let Net::Namespaces { tag, .. } = self else {
             return Err("no partitions on loopback".into());
         };
-        for (i, sources) in drops {
-            let ns = format!("{tag}-{i}");
-            nft(&ns, &["flush", "chain", "inet", "nemesis", "input"])?;
-            if !sources.is_empty() {
-                let addrs: Vec<String> = sources
-                    .iter()
-                    .map(|j| format!("{SUBNET}.{}", j + 1))
-                    .collect();
-                let set = format!("{{ {} }}", addrs.join(", "));
-                nft(
-                    &ns,
-                    &[
-                        "add", "rule", "inet", "nemesis", "input", "ip", "saddr", &set, "drop",
-                    ],
-                )?;
-            }
+        let ns = format!("{tag}-{i}");
+        let set = |replicas: &[usize]| {
+            let addrs: Vec<String> = replicas
+                .iter()
+                .map(|j| format!("{SUBNET}.{}", j + 1))
+                .collect();
+            format!("{{ {} }}", addrs.join(", "))
+        };
+        nft(&ns, &["flush", "chain", "inet", "nemesis", "input"])?;
+        if !sources.is_empty() {
+            let from = set(sources);
+            nft(
+                &ns,
+                &[
+                    "add", "rule", "inet", "nemesis", "input", "ip", "saddr", &from, "drop",
+                ],
+            )?;
+        }
+        if !callers.is_empty() {
+            let from = set(callers);
+            let port = PORT.to_string();
+            nft(
+                &ns,
+                &[
+                    "add", "rule", "inet", "nemesis", "input", "ip", "saddr", &from, "tcp",
+                    "dport", &port, "drop",
+                ],
+            )?;
         }
         Ok(())
     }

@@ -29,6 +29,9 @@ pub struct Replicas {
     members: Vec<Member>,
     children: Vec<Option<Child>>,
     health: Vec<Health>,
+    /// Replicas found to have exited by themselves when they were about to be killed: a
+    /// crash that a kill must not hide.
+    crashes: Vec<String>,
 }
 
 impl Replicas {
@@ -43,6 +46,7 @@ impl Replicas {
             members,
             children: (0..n).map(|_| None).collect(),
             health: vec![Health::Killed; n],
+            crashes: Vec::new(),
         }
     }
 
@@ -97,6 +101,10 @@ impl Replicas {
     /// SIGKILL, and waits for the process to be gone (so its lock and port are free).
     pub fn kill(&mut self, i: usize) {
         if let Some(mut child) = self.children[i].take() {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.crashes
+                    .push(format!("replica {i} exited by itself: {status}"));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -126,6 +134,12 @@ impl Replicas {
             }
             _ => None,
         }
+    }
+
+    /// Every replica that has exited by itself so far (see [`Replicas::kill`]), and forgets
+    /// them.
+    pub fn take_crashes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.crashes)
     }
 
     /// Kills every replica (resuming paused ones first, so none is left stopped).

@@ -21,6 +21,7 @@ use shardkv::{CtrlerClerk, Gid};
 
 use super::net::Net;
 use super::procs::{Health, Replicas};
+use super::vote_race::{self, Hold};
 use crate::client::within;
 
 /// The nemesis log: one line per event, with seconds since the journal was created.
@@ -64,6 +65,7 @@ async fn hold(d: Duration, until: Instant) -> bool {
 pub async fn process_nemesis(
     replicas: Arc<Mutex<Replicas>>,
     net: Arc<Net>,
+    hold_on: Hold,
     journal: Journal,
     seed: u64,
     until: Instant,
@@ -79,14 +81,23 @@ pub async fn process_nemesis(
         }
         let i = rng.random_range(0..n);
         let down_for = secs(&mut rng, 0.3..2.0);
-        if kill {
-            replicas.lock().unwrap().kill(i);
-            journal.note(&format!("kill -9 replica {i}"));
-            kills += 1;
-        } else {
-            replicas.lock().unwrap().pause(i)?;
-            journal.note(&format!("pause (SIGSTOP) replica {i}"));
-            pauses += 1;
+        // A scripted fault that has the cluster to itself is waited for; the hold is
+        // checked under the replicas' lock, where it is set.
+        hold_on.processes_wait().await;
+        {
+            let mut r = replicas.lock().unwrap();
+            if hold_on.processes_held() {
+                continue;
+            }
+            if kill {
+                r.kill(i);
+                journal.note(&format!("kill -9 replica {i}"));
+                kills += 1;
+            } else {
+                r.pause(i)?;
+                journal.note(&format!("pause (SIGSTOP) replica {i}"));
+                pauses += 1;
+            }
         }
         hold(down_for, until).await;
         let mut r = replicas.lock().unwrap();
@@ -102,22 +113,25 @@ pub async fn process_nemesis(
     Ok((kills, pauses))
 }
 
-/// What the network nemesis did: partitions made, and kills of a bridge replica.
+/// What the network nemesis did: partitions made, kills of a bridge replica, and vote races
+/// played to the point where a second candidate asked the restarted voter.
 pub struct NetworkFaults {
     pub partitions: usize,
     pub bridge_kills: usize,
+    pub vote_races: usize,
 }
 
 /// Cuts the network, one partition at a time, until `until`. Three kinds take turns:
 /// one replica isolated; a majority cut from the largest minority; and a bridge (two halves
 /// that reach each other's side only through one replica) whose bridge replica is killed
-/// and restarted at once, again and again, while it holds. The bridge is where a replica
-/// that forgets its vote across a crash lets two leaders win one term: each half elects
-/// through the bridge, and a bridge that restarts between the two elections can vote in
-/// both.
+/// and restarted at once, again and again, while it holds. With five replicas of one Raft
+/// group a fourth kind, the vote race ([`vote_race`]), follows each bridge: a bridge
+/// replica that restarts between two candidates of one term is where a replica that forgets
+/// its vote lets both win, and the race times that restart instead of leaving it to chance.
 pub async fn network_nemesis(
     net: Arc<Net>,
     replicas: Arc<Mutex<Replicas>>,
+    hold_on: Hold,
     journal: Journal,
     seed: u64,
     until: Instant,
@@ -125,6 +139,7 @@ pub async fn network_nemesis(
     let mut faults = NetworkFaults {
         partitions: 0,
         bridge_kills: 0,
+        vote_races: 0,
     };
     if !net.can_partition() {
         journal.note("no network nemesis: partitions need network namespaces");
@@ -132,9 +147,17 @@ pub async fn network_nemesis(
     }
     let mut rng = SmallRng::seed_from_u64(seed ^ 0x6e_65_74);
     let n = replicas.lock().unwrap().len();
-    for kind in (0..3).cycle() {
+    // The vote race (kind 3) comes first, so that even a short run plays it.
+    let kinds: &[usize] = if n == 5 { &[3, 0, 1, 2] } else { &[0, 1, 2] };
+    for &kind in kinds.iter().cycle() {
         if !hold(secs(&mut rng, 0.5..1.5), until).await {
             break;
+        }
+        if kind == 3 {
+            if vote_race::vote_race(&net, &replicas, &hold_on, &journal, &mut rng).await? {
+                faults.vote_races += 1;
+            }
+            continue;
         }
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut rng);

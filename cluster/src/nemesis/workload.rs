@@ -22,6 +22,7 @@ use lincheck::{KvInput, Operation};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use super::vote_race::Hold;
 use crate::client::{Client, Target};
 
 /// How many keys are appended to at a time.
@@ -117,6 +118,8 @@ pub struct Clients {
     pub history: History,
     pub start: Instant,
     pub stop: Arc<AtomicBool>,
+    /// While held (by a scripted fault), clients start no new operation.
+    pub hold: Hold,
 }
 
 /// Client `index`'s loop, until `stop`. Returns (operations completed, operations given up).
@@ -129,6 +132,7 @@ pub async fn client_loop(index: usize, shared: Clients) -> (usize, usize) {
         history,
         start,
         stop,
+        hold,
     } = shared;
     let mut rng =
         SmallRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -137,6 +141,7 @@ pub async fn client_loop(index: usize, shared: Clients) -> (usize, usize) {
     let (mut ok, mut timed_out) = (0, 0);
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
+        hold.clients_wait().await;
         let value = format!("x {index} {n} y");
         n += 1;
         let roll: f64 = rng.random();
