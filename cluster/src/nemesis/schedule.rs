@@ -154,9 +154,10 @@ pub async fn network_nemesis(
             break;
         }
         if kind == 3 {
-            if vote_race::vote_race(&net, &replicas, &hold_on, &journal, &mut rng).await? {
-                faults.vote_races += 1;
-            }
+            let played =
+                vote_race::vote_race(&net, &replicas, &hold_on, &journal, &mut rng).await?;
+            faults.partitions += usize::from(played.cut);
+            faults.vote_races += usize::from(played.raced);
             continue;
         }
         let mut order: Vec<usize> = (0..n).collect();

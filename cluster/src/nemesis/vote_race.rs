@@ -136,8 +136,16 @@ impl Observer {
     }
 }
 
-/// Plays one vote race (see the module documentation). Returns whether it got as far as
-/// two candidates asking the restarted voter in one term; `Err` only for a nemesis failure
+/// How far a vote race got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Played {
+    /// It cut the network (so it counts as a partition).
+    pub cut: bool,
+    /// A second candidate of the voter's term asked the restarted voter.
+    pub raced: bool,
+}
+
+/// Plays one vote race (see the module documentation); `Err` only for a nemesis failure
 /// (a command that could not run).
 pub async fn vote_race(
     net: &Net,
@@ -145,10 +153,10 @@ pub async fn vote_race(
     hold: &Hold,
     journal: &Journal,
     rng: &mut SmallRng,
-) -> Result<bool, String> {
+) -> Result<Played, String> {
     let n = replicas.lock().unwrap().len();
     if n != 5 {
-        return Ok(false);
+        return Ok(Played::default());
     }
     // Set under the replicas' lock, where the process nemesis checks it before it strikes;
     // a replica it already holds down comes back on its own schedule.
@@ -167,7 +175,8 @@ pub async fn vote_race(
     let outcome = if all_up() {
         race(net, replicas, journal, rng, n).await
     } else {
-        Ok(abandon(journal, "a replica stayed down"))
+        abandon(journal, "a replica stayed down");
+        Ok(Played::default())
     };
     // Whatever happened, every replica is running again and the clients go on, still on
     // the bridge (where two leaders of one term, if there are two, both commit through the
@@ -196,7 +205,7 @@ async fn race(
     journal: &Journal,
     rng: &mut SmallRng,
     n: usize,
-) -> Result<bool, String> {
+) -> Result<Played, String> {
     let observer = Observer::new(net, n);
     // A replica that was cut off may be a term ahead, and takes an election to be caught up
     // with: give the cluster a few quiet moments to settle.
@@ -219,7 +228,8 @@ async fn race(
         }
     }
     let Some((l, t0)) = settled else {
-        return Ok(abandon(journal, "no single leader in one term"));
+        abandon(journal, "no single leader in one term");
+        return Ok(Played::default());
     };
     let mut others: Vec<usize> = (0..n).filter(|&i| i != l).collect();
     others.shuffle(rng);
@@ -237,16 +247,21 @@ async fn race(
     }
     net.cut_calls(c, &[], &[l])?;
     tokio::time::sleep(DEAF_BEFORE_PAUSE).await;
-    replicas.lock().unwrap().pause(l)?;
-    net.cut_calls(c, &[z, b], &[l])?;
-    net.cut(&[(l, vec![z, b]), (z, vec![c, l]), (b, vec![c, l])])?;
+    // In this order: C's timer may run out from 50 ms on, and its request must find V up
+    // and must not reach Z or B.
     {
         let mut r = replicas.lock().unwrap();
+        r.pause(l)?;
         r.kill(v);
         r.start(net, v)?;
+    }
+    net.cut_calls(c, &[z, b], &[l])?;
+    {
+        let mut r = replicas.lock().unwrap();
         r.start(net, z)?;
         r.start(net, b)?;
     }
+    net.cut(&[(l, vec![z, b]), (z, vec![c, l]), (b, vec![c, l])])?;
     journal.note(&format!(
         "vote race: {c} deaf to {l}; {l} paused; bridge [{c}, {l}] <{v}> [{z}, {b}]; {v}, {z}, {b} restarted"
     ));
@@ -258,7 +273,11 @@ async fn race(
         .await
         .is_none()
     {
-        return Ok(abandon(journal, "the voter never saw the candidate's term"));
+        abandon(journal, "the voter never saw the candidate's term");
+        return Ok(Played {
+            cut: true,
+            raced: false,
+        });
     }
 
     // Step 3: V restarts after its vote, before Z's or B's timer runs out; C, now a
@@ -272,7 +291,7 @@ async fn race(
     journal.note(&format!(
         "vote race: {v} voted in term {next}; killed and restarted"
     ));
-    let asked = observer
+    let raced = observer
         .wait_for(&[z, b], Duration::from_millis(900), |s| s.term >= next)
         .await
         .is_some();
@@ -298,10 +317,9 @@ async fn race(
         "vote race: {l} resumed; leaders of term {next}: [{}]",
         leaders.join(", ")
     ));
-    Ok(asked)
+    Ok(Played { cut: true, raced })
 }
 
-fn abandon(journal: &Journal, why: &str) -> bool {
+fn abandon(journal: &Journal, why: &str) {
     journal.note(&format!("vote race abandoned: {why}"));
-    false
 }
