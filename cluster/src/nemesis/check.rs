@@ -23,6 +23,9 @@ impl Verdict {
     }
 }
 
+/// How many lost (and how many duplicated) writes a verdict names one by one.
+const WRITES_NAMED: usize = 10;
+
 /// Checks `history`, whose final Gets of each append key are in `finals`; writes the
 /// checker's page to `html` if the history is not linearizable.
 pub fn judge(
@@ -39,6 +42,8 @@ pub fn judge(
         };
         problems.push(format!("{outcome}{page}"));
     }
+    // Two leaders of one term can lose thousands of writes: the first few say what happened.
+    let (mut lost, mut duplicated) = (0, 0);
     for (key, value) in finals {
         for op in history {
             let KvInput::Append { key: k, value: v } = &op.input else {
@@ -49,15 +54,29 @@ pub fn judge(
             }
             let times = value.matches(v.as_str()).count();
             if op.output().is_some() && times == 0 {
-                problems.push(format!(
-                    "lost write: append({key:?}, {v:?}) was acknowledged but the final value of {key:?} lacks it"
-                ));
+                lost += 1;
+                if lost <= WRITES_NAMED {
+                    problems.push(format!(
+                        "lost write: append({key:?}, {v:?}) was acknowledged but the final value of {key:?} lacks it"
+                    ));
+                }
             }
             if times > 1 {
-                problems.push(format!(
-                    "duplicated write: append({key:?}, {v:?}) appears {times} times in the final value of {key:?}"
-                ));
+                duplicated += 1;
+                if duplicated <= WRITES_NAMED {
+                    problems.push(format!(
+                        "duplicated write: append({key:?}, {v:?}) appears {times} times in the final value of {key:?}"
+                    ));
+                }
             }
+        }
+    }
+    for (count, what) in [(lost, "lost"), (duplicated, "duplicated")] {
+        if count > WRITES_NAMED {
+            problems.push(format!(
+                "{} more {what} writes ({count} in all)",
+                count - WRITES_NAMED
+            ));
         }
     }
     Verdict { problems }
