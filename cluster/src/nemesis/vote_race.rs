@@ -11,15 +11,17 @@
 //! pauses, nftables rules and the replicas' Status service (term and leadership):
 //!
 //! 1. With the clients held and every replica up, one leader `L` and all replicas in one term
-//!    `T0`, pick a candidate `C`, a voter `V` and two others `Z`, `B`. Kill `Z` and `B`, make
-//!    `C` deaf to `L` (so `C`'s election timer runs out while `V` still hears `L`), then pause
-//!    `L` and restart `V` (which restarts `V`'s timer, so `C` times out first).
+//!    `T0`, pick a candidate `C`, a voter `V` and two others `Z`, `B`. Kill `Z` and `B`, and
+//!    make `C` deaf to `L`'s calls (so `C`'s election timer runs out while `V` still hears
+//!    `L`). 300 ms later pause `L` and restart `V`, `Z` and `B` behind a bridge: `{C, L}` and
+//!    `{Z, B}` reach each other only through `V`. The restarts start their election timers
+//!    afresh, so `C`'s runs out first.
 //! 2. `C` becomes a candidate of term `T0 + 1`: `V` grants its vote at once; `L`, paused, holds
 //!    `C`'s request unread, so `C` has two votes of the three it needs and is not yet leader.
-//! 3. As soon as `V` is seen in the new term, `V` is killed; the network becomes a bridge,
-//!    `{C, L}` and `{Z, B}` reaching each other only through `V`; `V`, `Z` and `B` restart.
-//!    `Z` or `B` times out first, also in term `T0 + 1`, and asks `V`. A correct `V` remembers
-//!    its vote for `C` and refuses; a `V` that forgot it grants, and `Z` (or `B`) leads.
+//! 3. As soon as `V` is seen in the new term, `V` is killed and restarted, and `C` hears `L`
+//!    again. `Z` or `B` times out next, also in term `T0 + 1`, and asks `V`. A correct `V`
+//!    remembers its vote for `C` and refuses; a `V` that forgot it grants, and `Z` (or `B`)
+//!    leads.
 //! 4. `L` resumes, reads `C`'s request and grants it: `C` leads too. With the bug there are two
 //!    leaders of one term, each committing through `V`; the clients are released onto both,
 //!    and when the network heals the two leaders meet (Raft stops on "two leaders in term")
