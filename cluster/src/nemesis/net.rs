@@ -139,7 +139,7 @@ impl Net {
     /// nothing else (replicas not listed keep their rules).
     pub fn cut(&self, drops: &[(usize, Vec<usize>)]) -> Result<(), String> {
         for (i, sources) in drops {
-            self.set_rules(*i, sources, &[])?;
+            self.cut_calls(*i, sources, &[])?;
         }
         Ok(())
     }
@@ -147,11 +147,8 @@ impl Net {
     /// Replica `i` drops whatever arrives from `sources`, and the calls (not the answers)
     /// from `callers`: the packets of connections they opened to `i`'s port. So `i` misses
     /// their heartbeats but still completes its own calls to them, its handshake included.
+    /// Replaces `i`'s rules.
     pub fn cut_calls(&self, i: usize, sources: &[usize], callers: &[usize]) -> Result<(), String> {
-        self.set_rules(i, sources, callers)
-    }
-
-    fn set_rules(&self, i: usize, sources: &[usize], callers: &[usize]) -> Result<(), String> {
         let Net::Namespaces { tag, .. } = self else {
             return Err("no partitions on loopback".into());
         };

@@ -121,6 +121,15 @@ pub struct NetworkFaults {
     pub vote_races: usize,
 }
 
+/// The network nemesis's kinds of fault, in the order they take turns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NetworkFault {
+    Isolate,
+    Split,
+    Bridge,
+    VoteRace,
+}
+
 /// Cuts the network, one partition at a time, until `until`. Three kinds take turns:
 /// one replica isolated; a majority cut from the largest minority; and a bridge (two halves
 /// that reach each other's side only through one replica) whose bridge replica is killed
@@ -147,13 +156,18 @@ pub async fn network_nemesis(
     }
     let mut rng = SmallRng::seed_from_u64(seed ^ 0x6e_65_74);
     let n = replicas.lock().unwrap().len();
-    // The vote race (kind 3) comes first, so that even a short run plays it.
-    let kinds: &[usize] = if n == 5 { &[3, 0, 1, 2] } else { &[0, 1, 2] };
+    use NetworkFault::*;
+    // The vote race comes first, so that even a short run plays it.
+    let kinds: &[NetworkFault] = if n == 5 {
+        &[VoteRace, Isolate, Split, Bridge]
+    } else {
+        &[Isolate, Split, Bridge]
+    };
     for &kind in kinds.iter().cycle() {
         if !hold(secs(&mut rng, 0.5..1.5), until).await {
             break;
         }
-        if kind == 3 {
+        if kind == VoteRace {
             let played =
                 vote_race::vote_race(&net, &replicas, &hold_on, &journal, &mut rng).await?;
             faults.partitions += usize::from(played.cut);
@@ -163,9 +177,9 @@ pub async fn network_nemesis(
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut rng);
         faults.partitions += 1;
-        if kind < 2 {
+        if kind != Bridge {
             // Isolate one replica, or split into a majority and the largest minority.
-            let cut = if kind == 0 { 1 } else { n / 2 };
+            let cut = if kind == Isolate { 1 } else { n / 2 };
             let mut minority = order[..cut].to_vec();
             let mut majority = order[cut..].to_vec();
             minority.sort_unstable();
