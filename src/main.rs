@@ -10,11 +10,13 @@
 //! cargo run --release -- 2a --realtime      # Raft 2A under LAB_REALTIME=1 (threads, wall clock)
 //! cargo run --release -- 2 -n 1000 --seed 1 --partition 3/8 --json part3.json
 //! cargo run --release -- merge part*.json   # one table from slices run elsewhere
+//! cargo run --release -- handout ../labs    # a student tree: the labs as stubs, tests whole
 //! cargo run --release -- logs run.trace.jsonl --only vote,leader   # a trace, one column per peer
 //! cargo run --release -- timeline run.trace.jsonl -o run.html      # a trace's timeline page
 //! ```
 
 mod discover;
+mod handout;
 mod logs;
 mod runner;
 mod seeds;
@@ -62,6 +64,9 @@ enum Command {
         #[arg(short, long, default_value = "timeline.html")]
         output: PathBuf,
     },
+    /// Writes a student tree: every lab's solution replaced by stubs that compile and fail
+    /// with `todo!("Lab 2A: …")`; tests, testers and tooling whole.
+    Handout(handout::HandoutArgs),
     /// Combines the --json files of several slices into one report.
     Merge {
         /// Files written by `grade --json`.
@@ -158,6 +163,10 @@ fn main() -> ExitCode {
                 Err(message) => return fail(&message),
             }
         }
+        Some(Command::Handout(args)) => match handout::run(&args) {
+            Ok(()) => true,
+            Err(message) => return fail(&message),
+        },
         Some(Command::Merge { files }) => match merge(&files) {
             Ok(results) => summary::print(&results),
             Err(message) => return fail(&message),
