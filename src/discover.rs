@@ -98,8 +98,14 @@ pub fn discover(packages: &[&str]) -> Result<Vec<TestCase>, String> {
     if !output.status.success() {
         return Err("building the test binaries failed (see cargo's messages above)".into());
     }
+    tests_in_build(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// The tests of the test binaries that a `cargo test --no-run --message-format=json…` run
+/// names in its output (`cargo_json`), in lab order.
+pub fn tests_in_build(cargo_json: &str) -> Result<Vec<TestCase>, String> {
     let mut binaries = Vec::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
+    for line in cargo_json.lines() {
         let Ok(message) = serde_json::from_str::<CargoMessage>(line) else {
             continue;
         };

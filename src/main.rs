@@ -11,6 +11,7 @@
 //! cargo run --release -- 2 -n 1000 --seed 1 --partition 3/8 --json part3.json
 //! cargo run --release -- merge part*.json   # one table from slices run elsewhere
 //! cargo run --release -- handout ../labs    # a student tree: the labs as stubs, tests whole
+//! cargo run --release -- grade-student ../labs 2a   # a student's tree, graded: tables, results.json, junit.xml
 //! cargo run --release -- logs run.trace.jsonl --only vote,leader   # a trace, one column per peer
 //! cargo run --release -- timeline run.trace.jsonl -o run.html      # a trace's timeline page
 //! ```
@@ -19,7 +20,9 @@ mod discover;
 mod handout;
 mod logs;
 mod runner;
+mod scores;
 mod seeds;
+mod student;
 mod summary;
 mod timeline;
 mod trace_cost;
@@ -67,6 +70,9 @@ enum Command {
     /// Writes a student tree: every lab's solution replaced by stubs that compile and fail
     /// with `todo!("Lab 2A: …")`; tests, testers and tooling whole.
     Handout(handout::HandoutArgs),
+    /// Grades a student's tree with the canonical tests and tooling: the tables, plus
+    /// Gradescope's results.json and a JUnit XML file.
+    GradeStudent(student::StudentArgs),
     /// Combines the --json files of several slices into one report.
     Merge {
         /// Files written by `grade --json`.
@@ -165,6 +171,10 @@ fn main() -> ExitCode {
         }
         Some(Command::Handout(args)) => match handout::run(&args) {
             Ok(()) => true,
+            Err(message) => return fail(&message),
+        },
+        Some(Command::GradeStudent(args)) => match student::run(&args) {
+            Ok(all_passed) => all_passed,
             Err(message) => return fail(&message),
         },
         Some(Command::Merge { files }) => match merge(&files) {
