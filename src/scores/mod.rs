@@ -48,7 +48,12 @@ impl TestGrade<'_> {
     /// reason, replay command, and the end of its output.
     pub fn output(&self) -> String {
         let passed = self.runs.iter().filter(|r| r.passed).count();
-        let mut out = format!("passed {passed}/{} runs\n", self.runs.len());
+        let seeds: Vec<String> = self.runs.iter().map(|r| r.seed.to_string()).collect();
+        let mut out = format!(
+            "passed {passed}/{} runs (seeds {})\n",
+            self.runs.len(),
+            seeds.join(", ")
+        );
         for run in self.runs.iter().filter(|r| !r.passed) {
             out.push_str(&format!(
                 "\nseed={}: {}\nreplay: {}\n",
@@ -158,7 +163,10 @@ pub(crate) mod tests {
         assert_eq!((grades[2].score(), grades[2].max_score), (0.0, 0.0));
         assert_eq!(totals(&grades), (50.0, 100.0));
         let output = grades[1].output();
-        assert!(output.starts_with("passed 1/2 runs"), "{output}");
+        assert!(
+            output.starts_with("passed 1/2 runs (seeds 1, 2)"),
+            "{output}"
+        );
         assert!(
             output.contains("seed=2: not yet implemented: Lab 2A"),
             "{output}"
