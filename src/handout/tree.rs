@@ -52,6 +52,13 @@ pub fn source_files(root: &Path) -> Result<Vec<SourceFile>, String> {
     };
     paths.sort();
     paths.dedup();
+    // An earlier handout written inside the repository is not part of it.
+    let earlier: Vec<String> = paths
+        .iter()
+        .filter_map(|p| p.strip_suffix(&format!("/{NOTE_FILE}")))
+        .map(|dir| format!("{dir}/"))
+        .collect();
+    paths.retain(|p| !earlier.iter().any(|dir| p.starts_with(dir.as_str())));
     let mut files = Vec::new();
     for path in paths {
         let full = root.join(&path);
