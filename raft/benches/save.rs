@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2
 //! What one save of Raft state costs, by the length of the log.
 //!
 //! `cargo bench -p raft --bench save` drives a one-peer Raft core directly (no network, no
@@ -248,3 +249,4 @@ fn rewrite(length: u64, appended: u64) {
     drop(persister);
     let _ = fs::remove_dir_all(&dir);
 }
+// END SOLUTION

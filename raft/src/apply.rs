@@ -6,6 +6,9 @@
 //! unbounded channel, so the service may call back into Raft (say, [`Raft::snapshot`]) from
 //! the task that reads them without ever deadlocking Raft.
 //!
+//! Part of the lab's given interface: the tester and the services of Labs 3 and 4 read these
+//! messages.
+//!
 //! [`Raft::snapshot`]: crate::Raft::snapshot
 
 /// One message on the apply channel.

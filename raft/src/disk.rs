@@ -61,8 +61,8 @@
 //! have dropped the unwritten pages, so retrying proves nothing. So a write or fsync that
 //! fails during a save prints the file and the cause on stderr and ends the process at once
 //! with exit code [`SAVE_FAILED_EXIT`] (`EX_IOERR`): a crash, which Raft is built to
-//! survive, instead of a lie. It never panics (a panic in a driver task would not stop the
-//! process from answering).
+//! survive, instead of a lie. It never panics (a panic in one of Raft's tasks would not stop
+//! the process from answering).
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions, TryLockError};

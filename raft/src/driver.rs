@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2
 //! The driver: the one task per peer that runs its [`Core`].
 //!
 //! Everything that happens to a peer reaches the driver as an [`Event`] on one channel: a
@@ -359,3 +360,4 @@ fn random_election_timeout(kind: ElectionTimer) -> Duration {
         ElectionTimer::Elect => ms * ELECTION_PATIENCE,
     })
 }
+// END SOLUTION

@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2
 //! Lab 2: Raft, as in the extended Raft paper (Figure 2, and section 7's snapshots), with the
 //! course's interface.
 //!
@@ -29,3 +30,32 @@ pub use driver::{ELECTION_TIMEOUT_MS, HEARTBEAT_INTERVAL};
 pub use persister::{NewRecords, Persister, StateUpdate};
 pub use raft::Raft;
 pub use storage::{DurableState, PersistError};
+// HANDOUT
+// //! Lab 2: Raft, as in the extended Raft paper (Figure 2, and section 7's snapshots), with the
+// //! course's interface.
+// //!
+// //! What is given and what you write:
+// //! - [`Raft`] (`raft.rs`) is the handle the tester and the services of Labs 3 and 4 use:
+// //!   `new`, `start`, `get_state`, `snapshot`, `kill`, and the RPC
+// //!   [`service`](Raft::service) the tester adds to a labrpc server. Its methods are yours to
+// //!   write (keep their signatures); start there, its module doc has the hints.
+// //! - Given: `messages.rs` declares the RPCs (the tests decode them to aim their faults),
+// //!   [`Persister`] is where Raft saves its state (in memory, or on disk through `disk.rs`),
+// //!   [`ApplyMsg`] is what the service receives, and [`PersistError`] (`storage.rs`) is how
+// //!   `Raft::new` reports saved state that does not decode.
+// //! - Everything else is yours to design: add modules here as you like (an election timer,
+// //!   the log, the encoding of the saved state in `storage.rs`...).
+//
+// mod apply;
+// mod disk;
+// pub mod messages;
+// mod persister;
+// mod raft;
+// mod storage;
+//
+// pub use apply::ApplyMsg;
+// pub use disk::DiskError;
+// pub use persister::{NewRecords, Persister, StateUpdate};
+// pub use raft::Raft;
+// pub use storage::PersistError;
+// END SOLUTION

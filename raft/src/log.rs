@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2
 //! The replicated log: entries after the last snapshot, addressed by their Raft index.
 //!
 //! Index 0 is a sentinel ("before everything", term 0). After a snapshot the log starts right
@@ -293,3 +294,4 @@ mod tests {
         assert_eq!(log.entries_from(1, usize::MAX).len(), 10);
     }
 }
+// END SOLUTION

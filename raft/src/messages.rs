@@ -1,10 +1,23 @@
 //! What Raft peers say to each other: the three RPCs of the extended paper's Figure 2 and
 //! section 7, declared once with labrpc's `service!` macro (service name "Raft").
 //!
+//! Part of the lab's given interface: the tests decode these requests and replies to aim
+//! their faults at particular messages (`tests/raft/extras.rs`), and play candidates
+//! themselves through [`raft_rpc::Client`], so the wire types and the service's name and
+//! methods are fixed.
+//!
+// BEGIN SOLUTION 2
 //! The macro gives [`raft_rpc::Client`] (a typed client over one `ClientEnd`, used by the
 //! driver) and [`raft_rpc::Handler`] (implemented by the driver's inbox, which turns each
 //! request into an event for the core). Every argument and reply is serialized on every call,
 //! so what is here is exactly what crosses the simulated wire.
+// HANDOUT
+// //! The macro gives [`raft_rpc::Client`] (a typed client over one `ClientEnd`: call
+// //! `client.request_vote(&args).await`, an `Err` means no reply came) and
+// //! [`raft_rpc::Handler`] (the trait whose methods answer the requests; `raft.rs`
+// //! implements it). Every argument and reply is serialized on every call, so what is here is
+// //! exactly what crosses the simulated wire.
+// END SOLUTION
 
 use serde::{Deserialize, Serialize};
 

@@ -7,6 +7,10 @@
 //! persister by a [`copy`](Persister::copy), so a Raft instance that is still running after
 //! its "crash" can no longer change what its successor reads.
 //!
+//! Part of the lab's given interface, as `persister.go` is in the course: the tester, the
+//! services of Labs 3 and 4 and the real processes of `cluster/` create, copy and read
+//! persisters, so Raft uses this one rather than its own.
+//!
 //! # Saving what changed
 //!
 //! Raft saves before it answers or sends anything, so a save is on the path of every
@@ -15,7 +19,7 @@
 //! whole-log copies of a 100 MB shard on every save in shardkv). So the state is held in the
 //! shape a log file on disk would have:
 //!
-//! - a small **header** (Raft's term, vote and snapshot boundary, `storage.rs` encodes it),
+//! - a small **header** (Raft's term, vote and snapshot boundary, encoded as Raft chooses),
 //!   rewritten whole on every save;
 //! - an append-only run of **records** (the encoded log entries), numbered by their Raft
 //!   index, which a save only changes where the log changed: it drops the records a
@@ -28,8 +32,8 @@
 //! is written in place only while nobody else holds it (copy-on-write, chunk by chunk).
 //!
 //! The course's byte-string interface stays: [`Persister::read_raft_state`] returns the
-//! header followed by every record, which is exactly the full encoding that `storage.rs`
-//! decodes (it is built on demand, only at restart), and
+//! header followed by every record, which is the whole state as Raft decodes it at restart
+//! (it is built on demand, only then), and
 //! [`raft_state_size`](Persister::raft_state_size) is its length, so services comparing it
 //! with `maxraftstate` see the same number a whole-state persister would report.
 //! [`save`](Persister::save) and [`save_raft_state`](Persister::save_raft_state) still take

@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2C
 //! What Raft saves in its [`Persister`](crate::Persister), and how it reads it back.
 //!
 //! Figure 2's persistent state is the current term, the vote, and the log; with snapshots the
@@ -28,6 +29,30 @@ use crate::persister::{NewRecords, StateUpdate};
 const VERSION: u8 = 1;
 const HEADER_LEN: usize = 1 + 4 * 8;
 
+// HANDOUT
+// //! What Raft saves in its [`Persister`](crate::Persister), and how it reads it back: yours to
+// //! write (Lab 2C). Given here is [`PersistError`], what `Raft::new` returns when the saved state
+// //! does not decode (the services of Labs 3 and 4 pass it on).
+// //!
+// //! Hints:
+// //! - Figure 2's persistent state is the current term, the vote and the log; from 2D on, also
+// //!   the index and term of the last entry the snapshot covers (the snapshot itself is saved
+// //!   beside it, by the persister).
+// //! - Any encoding will do: a struct deriving serde's `Serialize` and `Deserialize` through
+// //!   `labrpc::codec::{encode, decode}` (what the RPCs use), or bytes written by hand.
+// //! - `Persister::read_raft_state` gives back what was last saved; empty bytes mean the peer
+// //!   never saved anything (a fresh start). Saved state that does not decode is a
+// //!   [`PersistError`] for `Raft::new` to return, never a panic.
+// //! - Save every time the term, the vote or the log changes, before any reply or request
+// //!   that reveals the change leaves the peer: `Persister::save_raft_state`, or from 2D on
+// //!   `Persister::save`, which keeps state and snapshot together.
+// //! - A save of the whole state costs the length of the log, which grows long in Lab 3.
+// //!   Should saving show in your timings, `Persister::save_update` saves only what changed
+// //!   (see the persister's doc).
+//
+// use std::fmt;
+//
+// END SOLUTION
 /// Why persisted Raft state could not be restored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PersistError {
@@ -57,6 +82,7 @@ impl fmt::Display for PersistError {
 }
 
 impl std::error::Error for PersistError {}
+// BEGIN SOLUTION 2C
 
 /// Figure 2's persistent state, as restored at start-up.
 #[derive(Debug)]
@@ -262,3 +288,4 @@ mod tests {
         ));
     }
 }
+// END SOLUTION

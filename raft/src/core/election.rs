@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2A
 //! Leader election (section 5.2 of the paper, and 5.4.1's voting restriction).
 //!
 //! A follower or candidate whose election timer fires starts an election: it moves to the
@@ -134,3 +135,4 @@ impl Core {
         }
     }
 }
+// END SOLUTION

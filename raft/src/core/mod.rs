@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2
 //! The Raft protocol as a synchronous state machine: events in, effects out.
 //!
 //! [`Core`] holds one peer's Raft state (Figure 2 of the extended paper, plus the snapshot of
@@ -410,3 +411,4 @@ impl Core {
         }
     }
 }
+// END SOLUTION

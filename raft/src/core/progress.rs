@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2B
 //! What a leader knows of one follower, and how it paces what it sends it.
 //!
 //! - At most one replication request (entries, a snapshot, or news of a higher commit index)
@@ -145,3 +146,4 @@ impl Progress {
         TickAction::Replicate
     }
 }
+// END SOLUTION

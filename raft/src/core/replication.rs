@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2B
 //! Log replication (section 5.3): proposals, AppendEntries, commitment and application.
 //!
 //! The leader paces what it sends each follower as its [`Progress`] (`progress.rs`) says:
@@ -374,3 +375,4 @@ impl Core {
         self.commit_news = true;
     }
 }
+// END SOLUTION

@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2D
 //! Log compaction (section 7): snapshots the service takes, and InstallSnapshot.
 //!
 //! The service snapshots its state at an index it has applied and hands the snapshot to
@@ -129,3 +130,4 @@ impl Core {
         self.send_next(from, false);
     }
 }
+// END SOLUTION

@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 2
 //! Unit tests of the core, driven directly with events: no network, no runtime, no clock.
 
 use rand::rngs::SmallRng;
@@ -616,3 +617,4 @@ fn lose(core: &mut Core, to: usize, rpc: Rpc) {
     };
     core.handle_response(to, response);
 }
+// END SOLUTION
