@@ -4,8 +4,11 @@
 //! A clerk sends an [`Op`] tagged with its client id and a per-client sequence number; the
 //! server wraps the two into a [`Command`], encodes it, and hands the bytes to Raft. Every
 //! replica decodes the same bytes at the same log index and feeds them to its
-//! [`StateMachine`](crate::StateMachine). The client id and sequence number are what make a
-//! retried write take effect once (see [`crate::dedup`]).
+//! [`StateMachine`](rsm::StateMachine). The client id and sequence number are what make a
+//! retried write take effect once (see [`rsm::Dedup`]).
+//!
+//! Given, in the handout too: shardkv (Lab 4) uses [`Op`], and [`Command`] is what
+//! [`KvStore`](crate::KvStore) replicates.
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +64,7 @@ impl std::fmt::Display for Command {
         write!(f, "{} from {}#{}", self.op, self.client, self.seq)
     }
 }
+// BEGIN SOLUTION 3A
 
 impl Command {
     /// The bytes Raft stores for this command.
@@ -95,3 +99,4 @@ mod tests {
         assert!(cmd.op.is_write() && !Op::Get { key: "k".into() }.is_write());
     }
 }
+// END SOLUTION

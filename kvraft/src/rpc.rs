@@ -2,7 +2,11 @@
 //!
 //! The macro gives [`kv_rpc::Client`] (what the [`Clerk`](crate::Clerk) calls through each
 //! of its ends) and [`kv_rpc::Handler`] (what the [`KvServer`](crate::KvServer) implements).
-//! Both methods carry the clerk's id and request number, so a retried write is recognised.
+//! The one method carries the clerk's id and request number, so a retried write is
+//! recognised.
+//!
+//! Given whole, in the handout too: the kvraft tester decodes [`Reply`] and arms faults on
+//! the method by its name, `KVServer.execute`.
 
 use serde::{Deserialize, Serialize};
 

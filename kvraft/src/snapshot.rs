@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 3B
 //! The key/value state's snapshot bytes.
 //!
 //! A snapshot holds the data and the duplicate table (without it, a restarted server would
@@ -124,3 +125,4 @@ mod tests {
         assert!(KvStore::decode(&[VERSION, 0xff, 0xff, 0xff]).is_err());
     }
 }
+// END SOLUTION

@@ -5,6 +5,10 @@
 //! same commands in the same order and so holds the same state. [`Rsm`](crate::Rsm) owns the
 //! log index it has reached and frames its snapshot bytes, so a state machine only says how
 //! to apply a command and how to turn its state into bytes and back.
+//!
+//! This module is given whole, in the handout too: it is the interface between the layer and
+//! the services on it (kvraft's `KvStore`, the shard controller's and shardkv's states
+//! implement the trait, and the kvraft tester reads saved snapshots through it).
 
 use std::fmt;
 

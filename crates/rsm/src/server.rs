@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 3A
 //! [`Rsm`]: a [`StateMachine`] replicated by one Raft peer, and the async layer around it.
 //!
 //! Two paths meet in one lock-protected [`Inner`]:
@@ -63,6 +64,62 @@ enum LogEntry<C> {
     NoOp,
     Command(C),
 }
+// HANDOUT
+// //! [`Rsm`]: a [`StateMachine`] replicated by one Raft peer, and the async layer around it.
+// //!
+// //! Yours to write: Lab 3A is proposals and the applier ([`Rsm::start_traced`], [`Rsm::submit`]
+// //! and the small accessors), Lab 3B is snapshots and restore (and [`read_snapshot`]). The
+// //! public signatures are given, since kvraft, the shard controller and shardkv (Lab 4) call
+// //! them; [`RsmError`] and [`StartError`] are given whole (the replies clerks and testers
+// //! decode, the start-up errors `cluster/` prints). Private state, helpers, tasks and extra
+// //! modules are your design.
+// //!
+// //! Hints, Lab 3A:
+// //! - A proposal is `Raft::start` on the encoded command, then a wait until the applier has
+// //!   applied the log index `start` returned. The applier is one task (`labrpc::sim::spawn`)
+// //!   that reads Raft's apply channel in order, applies each command to the state machine and
+// //!   hands its output to whoever waits at that index (a `tokio::sync::oneshot` per index).
+// //! - Register the wait before the applier can reach the index: call `start` and record the
+// //!   waiter under the same lock the applier takes.
+// //! - The entry applied at your index may not be yours: if it carries another term than the
+// //!   one `start` returned, a different leader filled the slot; answer `WrongLeader`. Give up
+// //!   too when `get_state` shows a new term or lost leadership (check every few tens of
+// //!   milliseconds), and after a timeout of some hundreds of milliseconds: a leader cut off in
+// //!   a minority never learns it was deposed. The clerk then tries another server.
+// //! - Every operation goes through the log, reads too: a server answering a Get from its own
+// //!   state may be a deposed leader with stale data.
+// //! - Never hold a `std::sync::Mutex` guard across an `.await`, and keep the applier draining
+// //!   the apply channel while handlers wait on it.
+// //! - A new leader commits its predecessors' entries only behind one of its own term (the
+// //!   paper's Figure 8), and this Raft appends nothing on election: propose one no-op entry in
+// //!   each term your peer leads, which the state machine never sees, or a tail left
+// //!   uncommitted stalls until some client writes (Lab 4's groups wait on such tails).
+// //!
+// //! Hints, Lab 3B:
+// //! - After applying, if `persister.raft_state_size()` has grown past `maxraftstate`, hand
+// //!   `Raft::snapshot` the state machine's snapshot and the index it covers. Everything the
+// //!   state machine needs is in its own snapshot bytes (the duplicate table included); the
+// //!   index is the layer's to save alongside.
+// //! - At start, restore from `persister.read_snapshot()` before Raft delivers anything; an
+// //!   `ApplyMsg::Snapshot` replaces the state the same way, and entries at or below a
+// //!   snapshot's index must not be applied again.
+// //! - Bytes that do not decode are an error (a [`StartError`], an error event), never a panic.
+// //!
+// //! Determinism (README): tokio time only, `labrpc::sim` randomness and spawn, `BTreeMap`
+// //! rather than `HashMap`, `biased;` in every `select!`.
+//
+// // Stubs leave their arguments unused: delete this line when you start.
+// #![allow(unused_variables, dead_code)]
+//
+// use std::marker::PhantomData;
+// use std::sync::Arc;
+//
+// use labrpc::ClientEnd;
+// use raft::{PersistError, Persister, Raft};
+// use serde::{Deserialize, Serialize};
+//
+// use crate::machine::{SnapshotError, StateMachine};
+// END SOLUTION
 
 /// Why a proposal was not carried out. Either way a clerk tries another server; the command
 /// may or may not have taken effect, which duplicate detection makes harmless.
@@ -94,6 +151,7 @@ impl std::error::Error for StartError {}
 
 /// One replica: a state machine kept in step with its peers' by a Raft peer.
 pub struct Rsm<S: StateMachine> {
+    // BEGIN SOLUTION 3A
     /// This replica's `node` in traces.
     node: i64,
     rf: Raft,
@@ -102,7 +160,15 @@ pub struct Rsm<S: StateMachine> {
     maxraftstate: Option<usize>,
     inner: Mutex<Inner<S>>,
     killed: AtomicBool,
+    // HANDOUT
+    // // Hint: the Raft peer; behind one `std::sync::Mutex`, what proposals and the applier
+    // // share (the state machine, the last index applied, who waits at which index); a
+    // // killed flag; for 3B the persister and `maxraftstate`.
+    // // A placeholder, so that the stub compiles while nothing holds an `S`: replace it.
+    // _machine: PhantomData<S>,
+    // END SOLUTION
 }
+// BEGIN SOLUTION 3A
 
 /// What proposals and the applier share.
 struct Inner<S: StateMachine> {
@@ -115,6 +181,7 @@ struct Inner<S: StateMachine> {
     /// The size of the latest snapshot taken here (bytes), to size the next one's buffer.
     snapshot_len: usize,
 }
+// END SOLUTION
 
 impl<S: StateMachine> Rsm<S> {
     /// Starts replica `me` of `servers` (ends to every peer's Raft, itself included): restores
@@ -140,9 +207,11 @@ impl<S: StateMachine> Rsm<S> {
         me: usize,
         persister: Arc<Persister>,
         maxraftstate: i64,
-        mut machine: S,
+        machine: S,
         node: i64,
     ) -> Result<Arc<Rsm<S>>, StartError> {
+        // BEGIN SOLUTION 3A
+        let mut machine = machine;
         let applied_index =
             restore(&mut machine, &persister.read_snapshot()).map_err(StartError::Snapshot)?;
         let (apply_tx, apply_rx) = mpsc::unbounded_channel();
@@ -165,42 +234,76 @@ impl<S: StateMachine> Rsm<S> {
         sim::spawn(rsm.clone().apply_loop(apply_rx));
         sim::spawn(rsm.clone().lead_loop());
         Ok(rsm)
+        // HANDOUT
+        // // Hint: make the apply channel (`tokio::sync::mpsc::unbounded_channel`), start the
+        // // peer with `Raft::with_trace_node(servers, me, persister, apply_tx, node)` (a
+        // // `PersistError` is `StartError::Raft`), and spawn the applier with
+        // // `labrpc::sim::spawn`. In 3B, first restore `machine` from
+        // // `persister.read_snapshot()` (bytes that do not decode: `StartError::Snapshot`).
+        // if maxraftstate >= 0 {
+        //     todo!("Lab 3B: snapshots past maxraftstate, and restore from them at start");
+        // }
+        // todo!("Lab 3A: start the Raft peer and the task applying what it commits")
+        // END SOLUTION
     }
 
     /// This replica's Raft peer.
     pub fn raft(&self) -> &Raft {
+        // BEGIN SOLUTION 3A
         &self.rf
+        // HANDOUT
+        // todo!("Lab 3A: this replica's Raft peer")
+        // END SOLUTION
     }
 
     /// Whether this replica's Raft peer believes it leads.
     pub fn is_leader(&self) -> bool {
+        // BEGIN SOLUTION 3A
         self.rf.get_state().1
+        // HANDOUT
+        // todo!("Lab 3A: whether this replica's Raft peer believes it leads")
+        // END SOLUTION
     }
 
     /// Stops the replica and its Raft peer; proposals still waiting are answered WrongLeader.
     pub fn kill(&self) {
+        // BEGIN SOLUTION 3A
         self.killed.store(true, Ordering::Release);
         self.rf.kill();
         self.lock().waiters.fail_all();
+        // HANDOUT
+        // todo!("Lab 3A: stop Raft and the tasks; answer every waiting proposal WrongLeader")
+        // END SOLUTION
     }
 
     pub fn is_killed(&self) -> bool {
+        // BEGIN SOLUTION 3A
         self.killed.load(Ordering::Acquire)
+        // HANDOUT
+        // todo!("Lab 3A: whether kill has been called")
+        // END SOLUTION
     }
 
     /// Reads the state machine as this replica has applied it so far (which may lag the
     /// cluster's: reads that must be linearizable go through [`submit`](Self::submit)).
     pub fn read<T>(&self, f: impl FnOnce(&S) -> T) -> T {
+        // BEGIN SOLUTION 3A
         f(&self.lock().machine)
+        // HANDOUT
+        // todo!("Lab 3A: call f on the state machine, under the lock")
+        // END SOLUTION
     }
+    // BEGIN SOLUTION 3A
 
     fn lock(&self) -> MutexGuard<'_, Inner<S>> {
         // The state machine is only changed by whole apply steps, never left half-updated.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
+    // END SOLUTION
 
     /// Carries out `command` through the log: see the module documentation.
-    pub async fn submit(&self, command: S::Command) -> Reply<S::Output> {
+    pub async fn submit(&self, command: S::Command) -> Result<S::Output, RsmError> {
+        // BEGIN SOLUTION 3A
         if self.is_killed() {
             return Err(RsmError::WrongLeader);
         }
@@ -218,7 +321,15 @@ impl<S: StateMachine> Rsm<S> {
             (index, term, inner.waiters.park(index, term))
         };
         self.wait(index, term, answer).await
+        // HANDOUT
+        // // Hint: if `answer_at_once` has an answer (a write already applied), give it. Else
+        // // propose the encoded command with `Raft::start` (None: `WrongLeader`), wait for the
+        // // applier to reach that index, and answer its output, or `WrongLeader` if another
+        // // entry took the index, or the term or leadership changes, or `Timeout`.
+        // todo!("Lab 3A: carry the command out through the log and answer its output")
+        // END SOLUTION
     }
+    // BEGIN SOLUTION 3A
 
     /// Waits for the proposal at `index` in `term` to be answered by the applier.
     async fn wait(
@@ -384,7 +495,9 @@ impl<S: StateMachine> Rsm<S> {
         inner.snapshot_len = bytes.len();
         self.rf.snapshot(index, bytes);
     }
+    // END SOLUTION
 }
+// BEGIN SOLUTION 3B
 
 /// The frame's header: format version, then the log index covered.
 fn frame_header(index: u64, bytes: &mut Vec<u8>) {
@@ -401,19 +514,29 @@ fn frame(index: u64, state: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// What framed snapshot bytes, as a replica saves them, hold: the log index they cover and the
-/// state machine they restore, or `None` for empty bytes (nothing saved yet). For testers
-/// that check what a replica would restart from; bytes that do not decode are an error.
+// END SOLUTION
+
+/// What snapshot bytes, as a replica saves them, hold: the log index they cover and the state
+/// machine they restore, or `None` for empty bytes (nothing saved yet). For testers that
+/// check what a replica would restart from; bytes that do not decode are an error.
 pub fn read_snapshot<S: StateMachine + Default>(
     bytes: &[u8],
 ) -> Result<Option<(u64, S)>, SnapshotError> {
+    // BEGIN SOLUTION 3B
     if bytes.is_empty() {
         return Ok(None);
     }
     let mut machine = S::default();
     let index = restore(&mut machine, bytes)?;
     Ok(Some((index, machine)))
+    // HANDOUT
+    // // Hint: the kvraft tester calls this on what `Persister::read_snapshot` holds, so it
+    // // must read exactly what your replica passes to `Raft::snapshot`: the index you save
+    // // with the state, then `S::default()` restored from the state machine's bytes.
+    // todo!("Lab 3B: decode saved snapshot bytes into the index they cover and the state")
+    // END SOLUTION
 }
+// BEGIN SOLUTION 3B
 
 /// Restores `machine` from framed snapshot bytes; returns the index they cover. Empty bytes
 /// (nothing was ever saved) leave the machine as it is, at index 0.
@@ -501,3 +624,4 @@ mod tests {
         assert!(matches!(error, Some(StartError::Raft(_))), "{error:?}");
     }
 }
+// END SOLUTION

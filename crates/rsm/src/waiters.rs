@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 3A
 //! The requests a leader has proposed and not yet answered, one per log index.
 //!
 //! When a server proposes a request, Raft names the log index and term the command will have
@@ -151,3 +152,4 @@ mod tests {
         assert_eq!(gap.try_recv().unwrap(), Err(RsmError::WrongLeader));
     }
 }
+// END SOLUTION
