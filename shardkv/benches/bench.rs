@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 4
 //! Benchmarks of the sharded key/value service: `cargo bench -p shardkv`.
 //!
 //! Every scenario wires, on one labrpc network, 3 shard controllers ("ctrler0..2") and 3
@@ -382,3 +383,4 @@ fn end(net: &Network, next_end: &AtomicU64, owner: &str, server: &str) -> Client
     net.enable(&name, true);
     end
 }
+// END SOLUTION

@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 4A
 //! Rebalancing: given who holds each shard and which groups exist, the assignment that is
 //! balanced (every group's share differs from any other's by at most one) and moves the
 //! fewest shards.
@@ -10,13 +11,40 @@
 //! shard more than the others. A shard has to move if its group is gone, or if its group
 //! holds more than its target. Giving the larger targets to the groups that hold the most
 //! shards makes the total excess as small as it can be; every other shard stays where it is.
+// HANDOUT
+// //! Rebalancing: given who holds each shard and which groups exist, the assignment that is
+// //! balanced (every group's share differs from any other's by at most one) and moves the
+// //! fewest shards. Join and Leave call it; Move does not (a later Join or Leave may undo a
+// //! Move, as in the course).
+// //!
+// //! Hints:
+// //! - Every controller replica computes this on its own and they must all agree, so it must
+// //!   be a pure function of its arguments: iterate over `BTreeMap`s or sorted `Vec`s, never a
+// //!   `HashMap`, and break every tie by gid. The tests also check that the order `gids`
+// //!   comes in does not change the result.
+// //! - A shard must move if its group is 0 or not in `gids`. Otherwise, keep it where it is
+// //!   unless its group holds more than its share.
+// //! - With `n` groups, `NSHARDS % n` of them get one shard more than the others. Which groups
+// //!   get the larger share decides how many shards move: think about the groups that already
+// //!   hold the most.
+// //! - There may be more groups than shards: then some groups get none. No groups at all: every
+// //!   shard is on group 0.
+// //! - `tests/shardkv/rebalance.rs` checks every Join and Leave of random sequences against
+// //!   the least number of moves any balanced assignment needs.
+//
+// // The stub leaves its arguments unused: delete this attribute when you start.
+// #![allow(unused_variables, dead_code)]
+// END SOLUTION
 
+// BEGIN SOLUTION 4A
 use std::collections::BTreeMap;
 
+// END SOLUTION
 use crate::config::{Gid, NSHARDS};
 
 /// The balanced assignment closest to `shards` for the groups `gids` (any order, no 0).
 pub fn rebalance(shards: &[Gid; NSHARDS], gids: &[Gid]) -> [Gid; NSHARDS] {
+    // BEGIN SOLUTION 4A
     if gids.is_empty() {
         return [0; NSHARDS];
     }
@@ -56,7 +84,11 @@ pub fn rebalance(shards: &[Gid; NSHARDS], gids: &[Gid]) -> [Gid; NSHARDS] {
         }
     }
     result
+    // HANDOUT
+    // todo!("Lab 4A: rebalance: spread the shards evenly over `gids`, moving the fewest")
+    // END SOLUTION
 }
+// BEGIN SOLUTION 4A
 
 #[cfg(test)]
 mod tests {
@@ -108,3 +140,4 @@ mod tests {
         assert_eq!(rebalance(&shards, &more), shards);
     }
 }
+// END SOLUTION

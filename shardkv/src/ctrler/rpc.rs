@@ -3,6 +3,10 @@
 //! One method carries every operation, tagged with the clerk's id and request number so a
 //! retried Join, Leave or Move takes effect once; the same [`Request`] is what travels
 //! through the controller's Raft log.
+//!
+//! Given in the handout, whole: the tests build [`Request`]s and apply them to the
+//! controller's state machine directly (`tests/shardkv/rebalance.rs`), and expect its
+//! [`Answer`]s; the clerk and the server meet over this service.
 
 use std::collections::BTreeMap;
 use std::fmt;

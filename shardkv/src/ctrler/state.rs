@@ -1,7 +1,36 @@
 //! The shard controller's replicated state: every configuration so far, and the duplicate
 //! table. Applying Join, Leave and Move appends a new configuration, rebalanced by
 //! [`rebalance`](super::rebalance::rebalance); Query reads one.
+// BEGIN SOLUTION 4A
+// HANDOUT
+// //!
+// //! This is the deterministic state machine [`rsm::Rsm`] replicates (Lab 3's layer, as
+// //! kvraft's is): every controller applies the same requests in the same order and must end
+// //! in the same state. The tests also drive it directly, without Raft
+// //! (`tests/shardkv/rebalance.rs`): `Configs::default()`, then `apply` and `latest`.
+// //!
+// //! Hints:
+// //! - Configuration 0 has no groups and every shard on group 0. Each Join, Leave or Move
+// //!   that takes effect appends configuration `latest + 1`; a Query of -1, or of a number
+// //!   past the latest, answers the latest.
+// //! - Build the next configuration from a clone of the latest one, never by changing an old
+// //!   one: clerks may ask for any past configuration.
+// //! - Join and Leave rebalance; Move assigns one shard and does not rebalance.
+// //! - Detect duplicates (`rsm::Dedup`, by clerk id and request number): the controller tests
+// //!   do not check it, but shardkv's servers and the tester retry their requests. A Query
+// //!   need not be recorded.
+// //! - Refuse what cannot be done (joining a group that is there, gid 0, leaving a group that
+// //!   is not there, a move to an unknown group or shard) with an `Err` saying why, changing
+// //!   nothing. Never panic on a request.
+// //! - `snapshot`/`restore`: `rsm::machine::encode_snapshot`/`decode_snapshot` do it for any
+// //!   `Serialize` state. The controller runs with no `maxraftstate`, so `snapshot` is rarely
+// //!   called, but `restore` must reject bytes that do not decode with an error.
+//
+// // Stubs leave their arguments unused: delete this attribute when you start.
+// #![allow(unused_variables, dead_code)]
+// END SOLUTION
 
+// BEGIN SOLUTION 4A
 use rsm::machine::{decode_snapshot, encode_snapshot};
 use rsm::{Dedup, SnapshotError};
 use serde::{Deserialize, Serialize};
@@ -9,28 +38,51 @@ use serde::{Deserialize, Serialize};
 use super::rebalance::rebalance;
 use super::rpc::{Answer, CtrlerOp, Request};
 use crate::config::{Config, Gid, NSHARDS};
+// HANDOUT
+// use rsm::SnapshotError;
+//
+// use super::rpc::{Answer, Request};
+// use crate::config::Config;
+// END SOLUTION
 
 /// Every configuration so far (index = number) and the duplicate table.
+// BEGIN SOLUTION 4A
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// END SOLUTION
 pub struct Configs {
+    // BEGIN SOLUTION 4A
     configs: Vec<Config>,
     dedup: Dedup,
+    // HANDOUT
+    // // Your state: every configuration so far (its number is its index), and the
+    // // duplicate table of Joins, Leaves and Moves already applied.
+    // END SOLUTION
 }
 
 impl Default for Configs {
+    /// The state before any request: configuration 0 alone.
     fn default() -> Self {
+        // BEGIN SOLUTION 4A
         Configs {
             configs: vec![Config::default()],
             dedup: Dedup::default(),
         }
+        // HANDOUT
+        // todo!("Lab 4A: Configs::default: the controller's state holding configuration 0 alone")
+        // END SOLUTION
     }
 }
 
 impl Configs {
     /// The latest configuration.
     pub fn latest(&self) -> &Config {
+        // BEGIN SOLUTION 4A
         self.configs.last().expect("configuration 0 always exists")
+        // HANDOUT
+        // todo!("Lab 4A: Configs::latest: the configuration with the highest number")
+        // END SOLUTION
     }
+    // BEGIN SOLUTION 4A
 
     /// Configuration `num`, or the latest for -1 or a number past it.
     pub fn query(&self, num: i64) -> &Config {
@@ -81,6 +133,7 @@ impl Configs {
         next.shards = rebalance(&next.shards, &gids);
         Ok(next)
     }
+    // END SOLUTION
 }
 
 impl rsm::StateMachine for Configs {
@@ -88,6 +141,7 @@ impl rsm::StateMachine for Configs {
     type Output = Answer;
 
     fn apply(&mut self, request: &Request) -> Answer {
+        // BEGIN SOLUTION 4A
         if let CtrlerOp::Query { num } = request.op {
             return Ok(Some(self.query(num).clone()));
         }
@@ -99,26 +153,40 @@ impl rsm::StateMachine for Configs {
         self.configs.push(next);
         self.dedup.record(request.client, request.seq);
         Ok(None)
+        // HANDOUT
+        // todo!("Lab 4A: Configs::apply: carry out a Join, Leave, Move or Query")
+        // END SOLUTION
     }
+    // BEGIN SOLUTION 4A
 
     fn answer_at_once(&self, request: &Request) -> Option<Answer> {
         let write = !matches!(request.op, CtrlerOp::Query { .. });
         (write && self.dedup.is_duplicate(request.client, request.seq)).then_some(Ok(None))
     }
+    // END SOLUTION
 
     fn snapshot(&self) -> Vec<u8> {
+        // BEGIN SOLUTION 4A
         encode_snapshot(self)
+        // HANDOUT
+        // todo!("Lab 4A: Configs::snapshot: the whole state as bytes")
+        // END SOLUTION
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        // BEGIN SOLUTION 4A
         let configs: Configs = decode_snapshot(bytes)?;
         if configs.configs.is_empty() {
             return Err(SnapshotError::Undecodable("no configuration 0".into()));
         }
         *self = configs;
         Ok(())
+        // HANDOUT
+        // todo!("Lab 4A: Configs::restore: the state `snapshot` wrote, or an error")
+        // END SOLUTION
     }
 }
+// BEGIN SOLUTION 4A
 
 #[cfg(test)]
 mod tests {
@@ -183,3 +251,4 @@ mod tests {
         assert!(restored.restore(&[0]).is_err(), "no configuration 0");
     }
 }
+// END SOLUTION

@@ -1,5 +1,6 @@
 //! The shardkv clerk: `get`, `put` and `append` on the sharded service.
 //!
+// BEGIN SOLUTION 4B
 //! The clerk caches a configuration. For each operation it finds the key's shard, the group
 //! serving it and that group's servers, and tries them in turn (starting with the one that
 //! answered last in that group). A wrong-group answer (the group does not serve the shard, or
@@ -7,7 +8,22 @@
 //! [`CONFIG_RETRY`] and fetch the latest configuration before trying again, as the course's
 //! clerk does. Requests are numbered per clerk and sent one at a time, so a write retried
 //! across groups still takes effect once (the duplicate table moves with the shard).
+// HANDOUT
+// //! Hints (the course's clerk does this much; it is yours to write here):
+// //! - Cache a configuration, starting from none (configuration 0). For each operation, find
+// //!   the key's shard ([`key2shard`](crate::key2shard)), the group serving it and that
+// //!   group's servers, and try them in turn; reach a server by its name with `make_end`.
+// //! - On a wrong-group answer, or when no server of the group answered, wait about 100 ms,
+// //!   ask the controller for the latest configuration, and try again.
+// //! - Number the operations (a random clerk id from `labrpc::sim::random_range`, a request
+// //!   number) and keep the number of a retried operation, even when you retry it at another
+// //!   group: the duplicate table must travel with the shard for that to work.
+//
+// // Stubs leave their arguments unused: delete this attribute when you start.
+// #![allow(unused_variables, dead_code)]
+// END SOLUTION
 
+// BEGIN SOLUTION 4B
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -21,9 +37,15 @@ use crate::ctrler::CtrlerClerk;
 
 /// How long the clerk waits before re-reading the configuration (the course's 100 ms).
 pub const CONFIG_RETRY: Duration = Duration::from_millis(100);
+// HANDOUT
+// use labrpc::ClientEnd;
+//
+// use super::server::MakeEnd;
+// END SOLUTION
 
 /// A client of the sharded key/value service.
 pub struct Clerk {
+    // BEGIN SOLUTION 4B
     ctrler: CtrlerClerk,
     make_end: MakeEnd,
     config: Config,
@@ -33,11 +55,16 @@ pub struct Clerk {
     leaders: BTreeMap<Gid, usize>,
     client: u64,
     seq: u64,
+    // HANDOUT
+    // // Your state: a controller clerk, `make_end`, the configuration last fetched, ends to
+    // // the servers made so far, this clerk's id and the number of its latest request.
+    // END SOLUTION
 }
 
 impl Clerk {
     /// The course's `MakeClerk(ctrlers, make_end)`. Must be called inside a simulation.
     pub fn new(ctrlers: Vec<ClientEnd>, make_end: MakeEnd) -> Clerk {
+        // BEGIN SOLUTION 4B
         Clerk {
             ctrler: CtrlerClerk::new(ctrlers),
             make_end,
@@ -47,30 +74,46 @@ impl Clerk {
             client: sim::random_range(0..=u64::MAX),
             seq: 0,
         }
+        // HANDOUT
+        // todo!("Lab 4B: Clerk::new: a clerk of the sharded service")
+        // END SOLUTION
     }
 
     /// The value of `key`, "" if it was never written.
     pub async fn get(&mut self, key: &str) -> String {
+        // BEGIN SOLUTION 4B
         self.run(Op::Get { key: key.into() }).await
+        // HANDOUT
+        // todo!("Lab 4B: Clerk::get: the value of `key` from the group serving its shard")
+        // END SOLUTION
     }
 
     /// Sets `key` to `value`.
     pub async fn put(&mut self, key: &str, value: &str) {
+        // BEGIN SOLUTION 4B
         let op = Op::Put {
             key: key.into(),
             value: value.into(),
         };
         self.run(op).await;
+        // HANDOUT
+        // todo!("Lab 4B: Clerk::put: set `key` to `value` at the group serving its shard")
+        // END SOLUTION
     }
 
     /// Appends `value` to the value of `key`.
     pub async fn append(&mut self, key: &str, value: &str) {
+        // BEGIN SOLUTION 4B
         let op = Op::Append {
             key: key.into(),
             value: value.into(),
         };
         self.run(op).await;
+        // HANDOUT
+        // todo!("Lab 4B: Clerk::append: append `value` to `key` at the group serving its shard")
+        // END SOLUTION
     }
+    // BEGIN SOLUTION 4B
 
     async fn run(&mut self, op: Op) -> String {
         self.seq += 1;
@@ -110,4 +153,5 @@ impl Clerk {
             .or_insert_with(|| shardkv_rpc::Client::new((self.make_end)(name)))
             .clone()
     }
+    // END SOLUTION
 }

@@ -7,6 +7,16 @@
 //! - [`state`]: the replicated state machine (configurations, shards and their status);
 //! - [`server`]: the RPC handlers and the tasks that poll the controller and move shards;
 //! - [`clerk`]: the client.
+// BEGIN SOLUTION 4B
+// HANDOUT
+// //!
+// //! Given: [`MakeEnd`], the clerk's request and answers in [`rpc`], and the signatures the
+// //! tests and `cluster/` call. Yours: the group's state machine, the server's handlers and
+// //! tasks, the shard moves between groups, and the clerk. Part 4A comes first: the 4B tests
+// //! start the shard controllers before anything else. Then a good order is the tests' own:
+// //! `static_shards_4b` (no shard moves), `join_leave_4b`, `snapshot_4b`, `miss_change_4b`,
+// //! the concurrent and unreliable ones, and the challenges last.
+// END SOLUTION
 
 pub mod clerk;
 pub mod rpc;

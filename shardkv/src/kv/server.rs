@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 4B
 //! A shardkv server: the [`ShardState`] state machine replicated by [`rsm::Rsm`] within its
 //! group, the "ShardKV" RPC handlers, and the three background tasks that move shards.
 //!
@@ -13,7 +14,45 @@
 //! changes state goes through the log, so a new leader carries on where the old one stopped.
 //! A shard's data is served to a puller by any replica that has reached the configuration:
 //! from then on the data cannot change (see [`crate::kv::state`]).
+// HANDOUT
+// //! A shardkv server: the [`ShardState`] state machine replicated by [`rsm::Rsm`] within its
+// //! group, and the "ShardKV" RPC handlers.
+// //!
+// //! Hints (the course's, for this interface):
+// //! - Start as the controller did: [`ShardKv::start`] runs the group's `ShardState` under
+// //!   `rsm::Rsm::start_traced` (with `maxraftstate`, and [`trace_node`] as its trace node),
+// //!   and [`execute`](shardkv_rpc::Handler::execute) submits the clerk's request.
+// //! - Poll the controller about every [`POLL_INTERVAL`] from a task of your own
+// //!   (`labrpc::sim::spawn`, `tokio::time::sleep`: the simulation's clock and tasks, never
+// //!   threads or the OS clock). Ask for the configuration after the one the group is in, not
+// //!   the latest: take reconfigurations one at a time, in order, and put each one through the
+// //!   group's log, so every replica changes configuration at the same point among the
+// //!   clerks' operations. Only the leader needs to poll.
+// //! - A server must refuse a key of a shard its group does not serve with
+// //!   `Refusal::WrongGroup`. Decide it when the operation is applied, not in the handler: a
+// //!   reconfiguration may be applied in between. The first test, `static_shards_4b`, passes
+// //!   with no shard ever moving, once this much works.
+// //! - Shards move between groups by RPC: the group that gains a shard fetches it from the
+// //!   group that served it in the previous configuration (`make_end` makes an end from a
+// //!   server name of a configuration), data and duplicate table together, and puts it in its
+// //!   own log before serving it. Does it matter at what point of its log the old owner hands
+// //!   a shard over?
+// //! - In one reconfiguration two groups may each need shards from the other: a group that
+// //!   waits for its shards must still answer the other's requests for shards, or both wait
+// //!   forever.
+// //! - It is fine, at first, for a group to keep shards it no longer serves. Challenge 1
+// //!   (`challenge1_delete_4b`) asks it to drop them once their new owner has them, and to
+// //!   forget what it needed to remember about them; challenge 2 (`challenge2_unaffected_4b`,
+// //!   `challenge2_partial_4b`) asks it to serve the shards that do not move during a
+// //!   reconfiguration, and each arriving shard as soon as it is installed.
+// //! - A killed server must stop its tasks: check `Rsm::is_killed`, and do not wait forever on
+// //!   a controller or a group that may be down.
+//
+// // Stubs leave their arguments unused: delete this attribute when you start.
+// #![allow(unused_variables, dead_code)]
+// END SOLUTION
 
+// BEGIN SOLUTION 4B
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,19 +68,34 @@ use super::rpc::{
 use super::state::{ShardState, Status};
 use crate::config::{trace_node, Config, Gid};
 use crate::ctrler::CtrlerClerk;
+// HANDOUT
+// use std::sync::Arc;
+// use std::time::Duration;
+//
+// use labrpc::ClientEnd;
+// use raft::{Persister, Raft};
+// use rsm::StartError;
+//
+// use super::rpc::{shardkv_rpc, ClientRequest, ExecuteReply};
+// use super::state::ShardState;
+// use crate::config::{trace_node, Config, Gid};
+// END SOLUTION
 
 /// How often a leader asks the controller for a newer configuration (the handout suggests
 /// about 100 ms).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+// BEGIN SOLUTION 4B
 
 /// How often a leader retries pulling shards and cleaning up after them.
 pub const MOVE_INTERVAL: Duration = Duration::from_millis(50);
+// END SOLUTION
 
 /// Makes an end to a server, by name (the tester's `make_end`).
 pub type MakeEnd = Arc<dyn Fn(&str) -> ClientEnd + Send + Sync>;
 
 /// One shardkv server.
 pub struct ShardKv {
+    // BEGIN SOLUTION 4B
     gid: Gid,
     /// This server's `node` in traces.
     node: i64,
@@ -49,6 +103,10 @@ pub struct ShardKv {
     make_end: MakeEnd,
     /// Ends to other groups' servers, made once per name.
     ends: Mutex<BTreeMap<String, shardkv_rpc::Client>>,
+    // HANDOUT
+    // // Your state: the group's id, the replication layer running its `ShardState`, and what
+    // // it takes to reach other groups' servers (`make_end`).
+    // END SOLUTION
 }
 
 impl ShardKv {
@@ -74,6 +132,7 @@ impl ShardKv {
             group = gid,
             "server {me} of group {gid}"
         );
+        // BEGIN SOLUTION 4B
         let machine = ShardState::new(gid, node);
         let rsm = Rsm::start_traced(servers, me, persister, maxraftstate, machine, node)?;
         let kv = Arc::new(ShardKv {
@@ -86,6 +145,9 @@ impl ShardKv {
         sim::spawn(kv.clone().poll_configs(CtrlerClerk::new(ctrlers)));
         sim::spawn(kv.clone().move_shards());
         Ok(kv)
+        // HANDOUT
+        // todo!("Lab 4B: ShardKv::start: start server `me` of group `gid` and its tasks")
+        // END SOLUTION
     }
 
     /// The "ShardKV" RPC service.
@@ -95,22 +157,47 @@ impl ShardKv {
 
     /// This server's Raft peer.
     pub fn raft(&self) -> &Raft {
+        // BEGIN SOLUTION 4B
         self.rsm.raft()
+        // HANDOUT
+        // todo!("Lab 4B: ShardKv::raft: this server's Raft peer")
+        // END SOLUTION
     }
+    // BEGIN SOLUTION 4B
 
     pub fn gid(&self) -> Gid {
         self.gid
     }
+    // END SOLUTION
 
     /// Stops the server, its Raft peer and its background tasks.
     pub fn kill(&self) {
+        // BEGIN SOLUTION 4B
         self.rsm.kill();
+        // HANDOUT
+        // todo!("Lab 4B: ShardKv::kill: stop the server, its Raft peer and its tasks")
+        // END SOLUTION
     }
 
-    /// Reads the group's state as this server has applied it.
+    /// Reads the group's state as this server has applied it (the tester's hang report
+    /// prints [`ShardState::summary`] of every server).
     pub fn read<T>(&self, f: impl FnOnce(&ShardState) -> T) -> T {
+        // BEGIN SOLUTION 4B
         self.rsm.read(f)
+        // HANDOUT
+        // todo!("Lab 4B: ShardKv::read: `f` of the state this server has applied")
+        // END SOLUTION
     }
+
+    /// The configuration this server is in (for tests and traces).
+    pub fn config(&self) -> Config {
+        // BEGIN SOLUTION 4B
+        self.rsm.read(|s| s.config().clone())
+        // HANDOUT
+        // todo!("Lab 4B: ShardKv::config: the configuration this server has applied")
+        // END SOLUTION
+    }
+    // BEGIN SOLUTION 4B
 
     /// The client for server `name`, made on first use.
     fn end(&self, name: &str) -> shardkv_rpc::Client {
@@ -228,17 +315,18 @@ impl ShardKv {
             }
         }
     }
-
-    /// The configuration this server is in (for tests and traces).
-    pub fn config(&self) -> Config {
-        self.rsm.read(|s| s.config().clone())
-    }
+    // END SOLUTION
 }
 
 impl shardkv_rpc::Handler for ShardKv {
     async fn execute(&self, request: ClientRequest) -> ExecuteReply {
+        // BEGIN SOLUTION 4B
         self.rsm.submit(Command::Client(request)).await
+        // HANDOUT
+        // todo!("Lab 4B: ShardKv::execute: carry out a clerk's request once it has committed")
+        // END SOLUTION
     }
+    // BEGIN SOLUTION 4B
 
     async fn fetch_shards(&self, args: FetchArgs) -> FetchReply {
         self.rsm
@@ -260,7 +348,9 @@ impl shardkv_rpc::Handler for ShardKv {
             Err(_) => Err(RsmError::Timeout),
         }
     }
+    // END SOLUTION
 }
+// BEGIN SOLUTION 4B
 
 #[cfg(test)]
 mod tests {
@@ -276,3 +366,4 @@ mod tests {
         assert!(matches!(outcome, Err(StartError::Snapshot(_))));
     }
 }
+// END SOLUTION

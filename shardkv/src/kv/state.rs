@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 4B
 //! A shardkv group's replicated state: its current and previous configuration, and each
 //! shard's data with where the shard stands in moving between groups.
 //!
@@ -19,7 +20,34 @@
 //! shard needs only that shard's data (`Serving` or `Cleaning`): shards that are still on
 //! their way do not block the others (challenge 2). The previous owner drops a shard once
 //! the new owner has it in its log (challenge 1), which is what `Cleaning` waits for.
+// HANDOUT
+// //! A shardkv group's replicated state: the deterministic state machine that `rsm::Rsm`
+// //! replicates within the group. Every change goes through the group's Raft log, so every
+// //! replica makes it at the same point.
+// //!
+// //! Hints:
+// //! - Keep the configuration the group is in (and, to know where shards come from, the one
+// //!   before), and for each shard its data, its own duplicate table (`rsm::Dedup`) and where
+// //!   it stands: served here, on its way here, waiting to be handed over, or not ours.
+// //! - A duplicate table per shard can move with the shard, so a write the old owner applied
+// //!   is still known as applied when the clerk retries it at the new owner.
+// //! - Apply a new configuration only if it is the next one and the group has finished the
+// //!   previous change (every shard it gained has arrived; every shard it lost is handed
+// //!   over): repeats and stale proposals are then harmless.
+// //! - A clerk's operation on a shard the group does not serve now, or whose data has not
+// //!   arrived yet, answers `Refusal::WrongGroup` and changes nothing, not even the duplicate
+// //!   table.
+// //! - A shard that left the group can no longer change: no write reaches it after the entry
+// //!   that took it away. That is the moment to offer it to its new owner.
+// //! - The snapshot (`rsm::machine::encode_snapshot` of the whole state) must hold everything:
+// //!   configurations, shards, duplicate tables, where each shard stands. A group restarted
+// //!   from it must carry on any move it was in the middle of.
+//
+// // Stubs leave their arguments unused: delete this attribute when you start.
+// #![allow(unused_variables, dead_code)]
+// END SOLUTION
 
+// BEGIN SOLUTION 4B
 use std::collections::BTreeMap;
 
 use kvraft::Op;
@@ -51,10 +79,18 @@ pub struct Shard {
     pub status: Status,
     pub contents: ShardData,
 }
+// HANDOUT
+// use rsm::SnapshotError;
+//
+// use super::rpc::{Answer, Command};
+// END SOLUTION
 
 /// The replicated state of one shardkv group.
+// BEGIN SOLUTION 4B
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// END SOLUTION
 pub struct ShardState {
+    // BEGIN SOLUTION 4B
     gid: Gid,
     /// This replica's `node` in traces; not replicated (every replica has its own).
     #[serde(skip)]
@@ -64,9 +100,13 @@ pub struct ShardState {
     /// The one before it: where shards we are pulling come from.
     prev: Config,
     shards: Vec<Shard>,
+    // HANDOUT
+    // // Your state: see the module documentation.
+    // END SOLUTION
 }
 
 impl ShardState {
+    // BEGIN SOLUTION 4B
     /// Group `gid`'s state before it has seen any configuration.
     pub fn new(gid: Gid, node: i64) -> ShardState {
         let absent = Shard {
@@ -130,7 +170,13 @@ impl ShardState {
 
     /// One line for reports: `c31 [S S S S S P P P P P]` (Serving, Pulling, Cleaning,
     /// Offering, `-` absent).
+    // HANDOUT
+    // /// One line about this server's state for the tester's hang report, which prints it for
+    // /// every server of every group: say which configuration it is in and where each shard
+    // /// stands.
+    // END SOLUTION
     pub fn summary(&self) -> String {
+        // BEGIN SOLUTION 4B
         let letters: Vec<&str> = self
             .shards
             .iter()
@@ -143,7 +189,12 @@ impl ShardState {
             })
             .collect();
         format!("c{} [{}]", self.config.num, letters.join(" "))
+        // HANDOUT
+        // // Not a todo!: a panic here would replace the hang report it is part of.
+        // String::from("(ShardState::summary is not written yet)")
+        // END SOLUTION
     }
+    // BEGIN SOLUTION 4B
 
     /// Bytes of keys and values held, over every shard.
     pub fn data_size(&self) -> usize {
@@ -269,6 +320,7 @@ impl ShardState {
             }
         }
     }
+    // END SOLUTION
 }
 
 impl rsm::StateMachine for ShardState {
@@ -276,6 +328,7 @@ impl rsm::StateMachine for ShardState {
     type Output = Answer;
 
     fn apply(&mut self, command: &Command) -> Answer {
+        // BEGIN SOLUTION 4B
         match command {
             Command::Client(request) => return self.client(request),
             Command::Reconfigure(next) => self.reconfigure(next),
@@ -288,7 +341,11 @@ impl rsm::StateMachine for ShardState {
             Command::ShardsDeleted { config_num, shards } => self.deleted(*config_num, shards),
         }
         Ok(String::new())
+        // HANDOUT
+        // todo!("Lab 4B: ShardState::apply: apply one command of the group's log")
+        // END SOLUTION
     }
+    // BEGIN SOLUTION 4B
 
     fn apply_unanswered(&mut self, command: &Command) {
         // A read changes nothing; only the server answering it copies the value out.
@@ -312,12 +369,18 @@ impl rsm::StateMachine for ShardState {
             && s.contents.dedup.is_duplicate(request.client, request.seq);
         applied.then(|| Ok(String::new()))
     }
+    // END SOLUTION
 
     fn snapshot(&self) -> Vec<u8> {
+        // BEGIN SOLUTION 4B
         encode_snapshot(self)
+        // HANDOUT
+        // todo!("Lab 4B: ShardState::snapshot: the group's whole state as bytes")
+        // END SOLUTION
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        // BEGIN SOLUTION 4B
         let state: ShardState = decode_snapshot(bytes)?;
         if state.shards.len() != NSHARDS {
             return Err(SnapshotError::Undecodable(format!(
@@ -336,8 +399,12 @@ impl rsm::StateMachine for ShardState {
             ..state
         };
         Ok(())
+        // HANDOUT
+        // todo!("Lab 4B: ShardState::restore: the state `snapshot` wrote, or an error")
+        // END SOLUTION
     }
 }
+// BEGIN SOLUTION 4B
 
 #[cfg(test)]
 mod tests {
@@ -485,3 +552,4 @@ mod tests {
         );
     }
 }
+// END SOLUTION
