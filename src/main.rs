@@ -14,6 +14,7 @@
 //! cargo run --release -- timeline run.trace.jsonl -o run.html      # a trace's timeline page
 //! ```
 
+mod batch;
 mod discover;
 mod logs;
 mod runner;
@@ -31,6 +32,10 @@ use clap::{Args, Parser, Subcommand};
 use discover::{TestCase, LAB_PACKAGES};
 use runner::{Job, Mode, RunResult};
 use seeds::Partition;
+
+/// Runs of one test per process unless `--batch` says otherwise: enough that a process
+/// start costs little per run, few enough that the runs after a failure are few to redo.
+const DEFAULT_BATCH: u64 = 25;
 
 /// The parts a filter may name.
 const PARTS: &[&str] = &[
@@ -82,6 +87,9 @@ struct GradeArgs {
     /// Runs of each test, each with its own seed.
     #[arg(short = 'n', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     runs: u64,
+    /// Runs of one test given to one process, one after another (1: a process per run).
+    #[arg(long, default_value_t = DEFAULT_BATCH, value_parser = clap::value_parser!(u64).range(1..))]
+    batch: u64,
     /// Runs at once (default: the number of cores).
     #[arg(short = 'j', long, value_parser = clap::value_parser!(u64).range(1..))]
     jobs: Option<u64>,
@@ -244,7 +252,7 @@ fn grade(args: &GradeArgs) -> Result<bool, String> {
         mode.name()
     );
     let log_dir = grade_dir(&tests[0]);
-    let results = runner::run_all(jobs, parallel, &log_dir);
+    let results = runner::run_all(jobs, parallel, args.batch as usize, &log_dir);
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
         std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -40,7 +40,7 @@ pub const WIRE_LATENCY: (Duration, Duration) = (Duration::from_millis(1), Durati
 /// Runs one test as a simulation with the course's 120 s budget.
 pub fn run<F, Fut>(body: F)
 where
-    F: FnOnce() -> Fut,
+    F: Fn() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     harness::run_test(harness::COURSE_TEST_BUDGET, body);
