@@ -1,5 +1,6 @@
-//! The grader: `cargo run --release` builds every lab's tests and runs each in its own process
-//! with its own seed, then prints a table per lab and every failure with its replay command.
+//! The grader: `cargo run --release` builds every lab's tests and runs each with its own seed
+//! (up to `--batch` runs of one test in one process, see `batch`), then prints a table per lab
+//! and every failure with its replay command.
 //!
 //! ```text
 //! cargo run --release                       # every test of every lab, once
