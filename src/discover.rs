@@ -12,8 +12,10 @@ use serde::Deserialize;
 /// The packages whose integration tests the grader runs, in the order labs are done.
 pub const LAB_PACKAGES: &[&str] = &["labrpc", "mapreduce", "raft", "kvraft", "shardkv"];
 
-/// The name of the test binaries (`tests/tcp.rs`) that run on the real network.
-pub const REAL_NETWORK_TESTS: &str = "tcp";
+/// The test binaries that run on real sockets, files and processes with no seed to vary
+/// (`tests/tcp.rs`, Raft's `tests/disk.rs` and `tests/disk_crash.rs`): the same run every
+/// time, so the grader leaves them to `cargo test`.
+pub const UNSEEDED_TESTS: &[&str] = &["tcp", "disk", "disk_crash"];
 
 /// One test of one lab, runnable on its own.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -114,12 +116,12 @@ pub fn tests_in_build(cargo_json: &str) -> Result<Vec<TestCase>, String> {
         else {
             continue;
         };
-        // The `tcp` test binaries run services on real sockets and the wall clock: they have
-        // no seed to vary or replay, so the grader leaves them to `cargo test`.
+        // The `tcp` and `disk` test binaries run on real sockets, files and processes: they
+        // have no seed to vary or replay, so the grader leaves them to `cargo test`.
         if message.reason == "compiler-artifact"
             && profile.test
             && target.kind.iter().any(|k| k == "test")
-            && target.name != REAL_NETWORK_TESTS
+            && !UNSEEDED_TESTS.contains(&target.name.as_str())
         {
             let package = package_name(&message.package_id).unwrap_or(target.name);
             binaries.push((package, executable));

@@ -1,5 +1,6 @@
-//! The grader: `cargo run --release` builds every lab's tests and runs each in its own process
-//! with its own seed, then prints a table per lab and every failure with its replay command.
+//! The grader: `cargo run --release` builds every lab's tests and runs each with its own seed
+//! (up to `--batch` runs of one test in one process, see `batch`), then prints a table per lab
+//! and every failure with its replay command.
 //!
 //! ```text
 //! cargo run --release                       # every test of every lab, once
@@ -16,6 +17,8 @@
 //! cargo run --release -- timeline run.trace.jsonl -o run.html      # a trace's timeline page
 //! ```
 
+mod batch;
+mod bench;
 mod discover;
 mod handout;
 mod logs;
@@ -36,6 +39,10 @@ use clap::{Args, Parser, Subcommand};
 use discover::{TestCase, LAB_PACKAGES};
 use runner::{Job, Mode, RunResult};
 use seeds::Partition;
+
+/// Runs of one test per process unless `--batch` says otherwise: enough that a process
+/// start costs little per run, few enough that the runs after a failure are few to redo.
+const DEFAULT_BATCH: u64 = 25;
 
 /// The parts a filter may name.
 const PARTS: &[&str] = &[
@@ -93,6 +100,9 @@ struct GradeArgs {
     /// Runs of each test, each with its own seed.
     #[arg(short = 'n', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     runs: u64,
+    /// Runs of one test given to one process, one after another (1: a process per run).
+    #[arg(long, default_value_t = DEFAULT_BATCH, value_parser = clap::value_parser!(u64).range(1..))]
+    batch: u64,
     /// Runs at once (default: the number of cores).
     #[arg(short = 'j', long, value_parser = clap::value_parser!(u64).range(1..))]
     jobs: Option<u64>,
@@ -110,6 +120,14 @@ struct GradeArgs {
     /// longer fixes a run). Also on when the grader itself runs with LAB_REALTIME=1.
     #[arg(long)]
     realtime: bool,
+    /// Instead of grading, prints the speed figures: Lab 3's and Lab 4's course suites' test
+    /// time per seed (over --bench-seeds seeds from --seed), and the runs per second of the
+    /// session `2 3 4 -n 20` (see src/bench.rs).
+    #[arg(long)]
+    bench: bool,
+    /// Seeds per suite test for --bench.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    bench_seeds: u64,
     /// Lists the selected tests and exits.
     #[arg(long)]
     list: bool,
@@ -212,10 +230,20 @@ fn selected(args: &GradeArgs, test: &TestCase) -> bool {
 }
 
 fn grade(args: &GradeArgs) -> Result<bool, String> {
-    let tests: Vec<TestCase> = discover::discover(LAB_PACKAGES)?
-        .into_iter()
-        .filter(|t| selected(args, t))
-        .collect();
+    let found = discover::discover(LAB_PACKAGES)?;
+    if args.bench {
+        let parallel = args.jobs.map_or_else(default_parallelism, |j| j as usize);
+        let base = args.seed.unwrap_or_else(rand_seed);
+        bench::run(
+            &found,
+            base,
+            args.bench_seeds,
+            parallel,
+            &grade_dir(&found[0]),
+        )?;
+        return Ok(true);
+    }
+    let tests: Vec<TestCase> = found.into_iter().filter(|t| selected(args, t)).collect();
     if tests.is_empty() {
         return Err("no test matches the filters".into());
     }
@@ -263,7 +291,7 @@ fn grade(args: &GradeArgs) -> Result<bool, String> {
         mode.name()
     );
     let log_dir = grade_dir(&tests[0]);
-    let results = runner::run_all(jobs, parallel, &log_dir);
+    let results = runner::run_all(jobs, parallel, args.batch as usize, &log_dir);
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
         std::fs::write(path, json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

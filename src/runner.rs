@@ -1,6 +1,8 @@
-//! Running tests: each run a process of its own, with its own seed, J at a time.
+//! Running tests: each run with its own seed, J processes at a time.
 //!
-//! A run is one test binary invoked for exactly one test (`--exact NAME`) with `LAB_SEED` set.
+//! A run is one test binary invoked for exactly one test (`--exact NAME`) with `LAB_SEED` set,
+//! or one of the seeds of a batch (`LAB_SEEDS`, several runs of one test in one process: see
+//! [`crate::batch`]).
 //! Its output goes to a log file; the grader reads back the `seed=… digest=…` line and the
 //! course's `Passed --` line (simulated seconds) from it. Logs of passing runs are deleted,
 //! logs of failing runs are kept and listed in the summary.
@@ -18,7 +20,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -33,7 +35,7 @@ pub const DEFAULT_WALL_LIMIT: Duration = Duration::from_secs(300);
 
 /// How long past twice its wall-clock limit (when its watchdog aborts it) the grader waits
 /// for a run before killing it.
-const KILL_GRACE: Duration = Duration::from_secs(30);
+pub const KILL_GRACE: Duration = Duration::from_secs(30);
 
 /// How a test runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -123,16 +125,17 @@ impl RunResult {
     }
 }
 
-/// Runs every job, `jobs` at a time, with a progress bar; results in the jobs' order.
-pub fn run_all(jobs: Vec<Job>, parallel: usize, log_dir: &Path) -> Vec<RunResult> {
+/// Runs every job, `parallel` at a time, with a progress bar; results in the jobs' order.
+/// Runs of one test go to one process `batch` at a time (see [`crate::batch`]).
+pub fn run_all(jobs: Vec<Job>, parallel: usize, batch: usize, log_dir: &Path) -> Vec<RunResult> {
     std::fs::create_dir_all(log_dir).unwrap_or_else(|e| {
         eprintln!("grade: cannot create {}: {e}", log_dir.display());
         std::process::exit(1);
     });
     let total = jobs.len();
-    let queue: Arc<Mutex<VecDeque<(usize, Job)>>> =
-        Arc::new(Mutex::new(jobs.into_iter().enumerate().collect()));
-    let results: Arc<Mutex<Vec<Option<RunResult>>>> = Arc::new(Mutex::new(vec![None; total]));
+    let queue: Mutex<VecDeque<Vec<(usize, Job)>>> =
+        Mutex::new(crate::batch::group(jobs, batch).into());
+    let results: Mutex<Vec<Option<RunResult>>> = Mutex::new(vec![None; total]);
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template(
@@ -141,29 +144,47 @@ pub fn run_all(jobs: Vec<Job>, parallel: usize, log_dir: &Path) -> Vec<RunResult
         .expect("valid template"),
     );
     bar.set_message("0 failed");
-    let failures = Arc::new(Mutex::new(0usize));
+    let failures = Mutex::new(0usize);
+    let record = |index: usize, result: RunResult| {
+        if !result.passed {
+            let mut failed = failures.lock().unwrap();
+            *failed += 1;
+            bar.set_message(format!("{failed} failed"));
+            bar.println(format!("FAIL {} seed={}", result.test, result.seed));
+        }
+        results.lock().unwrap()[index] = Some(result);
+        bar.inc(1);
+    };
     std::thread::scope(|scope| {
         for _ in 0..parallel.max(1) {
-            let (queue, results, bar, failures) = (&queue, &results, &bar, &failures);
+            let (queue, record) = (&queue, &record);
             scope.spawn(move || loop {
-                let Some((index, job)) = queue.lock().unwrap().pop_front() else {
+                let Some(mut runs) = queue.lock().unwrap().pop_front() else {
                     break;
                 };
-                let result = run_one(&job, log_dir);
-                if !result.passed {
-                    let mut failed = failures.lock().unwrap();
-                    *failed += 1;
-                    bar.set_message(format!("{failed} failed"));
-                    bar.println(format!("FAIL {} seed={}", result.test, result.seed));
+                if runs.len() == 1 {
+                    let (index, job) = runs.pop().expect("one run");
+                    record(index, run_one(&job, log_dir));
+                    continue;
                 }
-                results.lock().unwrap()[index] = Some(result);
-                bar.inc(1);
+                let outcome = crate::batch::run(&runs, log_dir);
+                for (index, result) in outcome.done {
+                    record(index, result);
+                }
+                // The seeds a failure cut off go again next, as a batch; runs the batch
+                // could not account for go one process each.
+                let mut queue = queue.lock().unwrap();
+                for single in outcome.singly.into_iter().rev() {
+                    queue.push_front(vec![single]);
+                }
+                if !outcome.again.is_empty() {
+                    queue.push_front(outcome.again);
+                }
             });
         }
     });
     bar.finish_and_clear();
-    Arc::try_unwrap(results)
-        .expect("workers are done")
+    results
         .into_inner()
         .unwrap()
         .into_iter()
@@ -171,8 +192,8 @@ pub fn run_all(jobs: Vec<Job>, parallel: usize, log_dir: &Path) -> Vec<RunResult
         .collect()
 }
 
-/// Runs one test with one seed in its own process.
-fn run_one(job: &Job, log_dir: &Path) -> RunResult {
+/// The file a run's output is kept in if it fails.
+pub fn log_path_of(job: &Job, log_dir: &Path) -> PathBuf {
     let test = &job.test;
     let file_name = format!(
         "{}-{}-{}.log",
@@ -180,38 +201,60 @@ fn run_one(job: &Job, log_dir: &Path) -> RunResult {
         test.name.replace("::", "-"),
         job.seed
     );
-    let log_path = log_dir.join(file_name);
+    log_dir.join(file_name)
+}
+
+/// Runs one test with one seed in its own process.
+fn run_one(job: &Job, log_dir: &Path) -> RunResult {
+    let log_path = log_path_of(job, log_dir);
     let started = Instant::now();
     let ended = spawn_and_wait(job, &log_path);
     let wall_secs = started.elapsed().as_secs_f64();
     let output = std::fs::read_to_string(&log_path).unwrap_or_default();
-    let (digest, sim_secs) = parse_output(&output);
-    let (passed, reason) = match &ended {
-        Ok(ended) if ended.passed() => (true, None),
-        Ok(Ended::Exited(status)) => (
-            false,
-            Some(failure_reason(&output).unwrap_or_else(|| no_message(status))),
-        ),
-        Ok(Ended::Killed(after)) => (
-            false,
-            Some(format!(
-                "killed after {} s of wall time: it outlived its wall-clock limit of {} s (--wall-limit) and its own watchdog",
-                after.as_secs(),
-                job.wall_limit.as_secs()
-            )),
-        ),
-        Err(reason) => (false, Some(reason.clone())),
+    let verdict = match &ended {
+        Ok(ended) if ended.passed() => Ok(()),
+        Ok(Ended::Exited(status)) => {
+            Err(failure_reason(&output).unwrap_or_else(|| no_message(status)))
+        }
+        Ok(Ended::Killed(after)) => Err(killed_reason(*after, job.wall_limit)),
+        Err(reason) => Err(reason.clone()),
     };
+    let killed = matches!(ended, Ok(Ended::Killed(_)));
+    judge(job, &log_path, &output, verdict, killed, wall_secs)
+}
+
+/// What to say of a run the grader had to kill.
+pub fn killed_reason(after: Duration, wall_limit: Duration) -> String {
+    format!(
+        "killed after {} s of wall time: it outlived its wall-clock limit of {} s (--wall-limit) and its own watchdog",
+        after.as_secs(),
+        wall_limit.as_secs()
+    )
+}
+
+/// The result of a run whose output (already in `log_path`) is `output`: a passing run's log
+/// is deleted; a failing run's is kept, and its seed is replayed with a trace (unless the
+/// grader had to kill it: the replay would only hang as long again).
+pub fn judge(
+    job: &Job,
+    log_path: &Path,
+    output: &str,
+    verdict: Result<(), String>,
+    killed: bool,
+    wall_secs: f64,
+) -> RunResult {
+    let test = &job.test;
+    let (digest, sim_secs) = parse_output(output);
+    let passed = verdict.is_ok();
     let (mut trace, mut timeline) = (None, None);
     let log = if passed {
-        let _ = std::fs::remove_file(&log_path);
+        let _ = std::fs::remove_file(log_path);
         None
     } else {
-        // A run the grader had to kill would only hang as long again with tracing on.
-        if !matches!(ended, Ok(Ended::Killed(_))) {
-            (trace, timeline) = trace_failure(job, &log_path);
+        if !killed {
+            (trace, timeline) = trace_failure(job, log_path);
         }
-        Some(log_path)
+        Some(log_path.to_path_buf())
     };
     RunResult {
         package: test.package.clone(),
@@ -224,7 +267,7 @@ fn run_one(job: &Job, log_dir: &Path) -> RunResult {
         wall_secs,
         digest,
         log,
-        reason,
+        reason: verdict.err(),
         trace,
         timeline,
     }
@@ -255,7 +298,7 @@ fn trace_failure(job: &Job, log_path: &Path) -> (Option<PathBuf>, Option<PathBuf
 }
 
 /// What to say of a failing run that printed no failure line.
-fn no_message(status: &ExitStatus) -> String {
+pub fn no_message(status: &ExitStatus) -> String {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
@@ -276,13 +319,18 @@ fn no_message(status: &ExitStatus) -> String {
 /// Starts the test's process with its output going to `log_path` and waits for it, killing
 /// it if it outlives its wall-clock limit, its watchdog and a grace period.
 pub fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<Ended, String> {
-    let log =
-        File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
-    let log_err = log.try_clone().map_err(|e| e.to_string())?;
+    let mut command = command_for(job);
+    command.env("LAB_SEED", job.seed.to_string());
+    wait_for(job, command, job.wall_limit * 2 + KILL_GRACE, log_path)
+}
+
+/// The test's process for `job`, all but its seed.
+pub fn command_for(job: &Job) -> Command {
     let mut command = Command::new(&job.test.binary);
     command
         .args(["--exact", &job.test.name, "--nocapture", "--test-threads=1"])
-        .env("LAB_SEED", job.seed.to_string())
+        .env_remove("LAB_SEED")
+        .env_remove("LAB_SEEDS")
         .env("CARGO_PKG_NAME", &job.test.package)
         .env("LAB_WALL_LIMIT", job.wall_limit.as_secs().to_string())
         .env_remove("LAB_TRACE");
@@ -296,13 +344,25 @@ pub fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<Ended, String> {
     if let Some(trace) = &job.trace {
         command.env("LAB_TRACE", trace);
     }
+    command
+}
+
+/// Runs `command` with its output going to `log_path`, killing it after `kill_after`.
+pub fn wait_for(
+    job: &Job,
+    mut command: Command,
+    kill_after: Duration,
+    log_path: &Path,
+) -> Result<Ended, String> {
+    let log =
+        File::create(log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    let log_err = log.try_clone().map_err(|e| e.to_string())?;
     let mut child = command
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", job.test.binary.display()))?;
-    let kill_after = job.wall_limit * 2 + KILL_GRACE;
     match child.wait_timeout(kill_after).map_err(|e| e.to_string())? {
         Some(status) => Ok(Ended::Exited(status)),
         None => {
@@ -315,7 +375,7 @@ pub fn spawn_and_wait(job: &Job, log_path: &Path) -> Result<Ended, String> {
 
 /// The digest and the simulated seconds a test printed, if it printed them. A test with
 /// several printed sub-tests (the shard controller's) takes the sum of theirs.
-fn parse_output(output: &str) -> (Option<String>, Option<f64>) {
+pub fn parse_output(output: &str) -> (Option<String>, Option<f64>) {
     let mut digest = None;
     let mut sim_secs = None;
     for line in output.lines() {
@@ -338,7 +398,7 @@ fn parse_output(output: &str) -> (Option<String>, Option<f64>) {
 
 /// The line of a failing run's output that best says why: the test's own failure line, or the
 /// panic message.
-fn failure_reason(output: &str) -> Option<String> {
+pub fn failure_reason(output: &str) -> Option<String> {
     let lines: Vec<&str> = output.lines().collect();
     if let Some(line) = lines
         .iter()

@@ -244,3 +244,67 @@ fn realtime_runs_say_so_in_the_table_and_the_json() {
     assert!(stdout.contains("[realtime: LAB_REALTIME=1"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_batch_runs_what_one_process_per_run_runs() {
+    let dir = std::env::temp_dir().join(format!("labs-grade-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let common = ["2a", "-n", "4", "--seed", "21"];
+    let mut digests = Vec::new();
+    for batch in ["1", "4"] {
+        let json = dir.join(format!("batch{batch}.json"));
+        let args = ["--batch", batch, "--json", json.to_str().unwrap()];
+        let out = grade(&[&common[..], &args[..]].concat());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        digests.push(runs_in(&json));
+    }
+    assert_eq!(digests[0].len(), 12, "3 tests × 4 seeds");
+    assert!(digests[0].iter().all(|(_, _, d)| d.is_some()));
+    assert_eq!(digests[0], digests[1], "a batch ran other seeds or digests");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn each_failing_run_of_a_batch_is_its_own_failure() {
+    let dir = std::env::temp_dir().join(format!("labs-grade-batchfail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("runs.json");
+    let out = grade(&[
+        "labrpc",
+        "--test",
+        "stuck_in_one_poll_on_purpose",
+        "--include-ignored",
+        "--wall-limit",
+        "1",
+        "-n",
+        "3",
+        "--seed",
+        "8",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let runs = runs_in(&json);
+    // Each run aborts its process; the seeds after it go again, each is reported alone.
+    assert_eq!(runs.len(), 3);
+    let text = std::fs::read_to_string(&json).unwrap();
+    let runs: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    for run in &runs {
+        assert_eq!(run["passed"], false, "{run}");
+        let log = std::fs::read_to_string(run["log"].as_str().unwrap()).unwrap();
+        let seed = run["seed"].as_u64().unwrap();
+        assert!(log.contains(&format!("seed={seed}")), "{log}");
+        assert!(
+            run["reason"]
+                .as_str()
+                .unwrap()
+                .contains("has not returned from one poll"),
+            "{run}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

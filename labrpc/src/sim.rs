@@ -27,7 +27,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -52,7 +52,8 @@ struct SimInner {
     digest: Mutex<Digest>,
     /// Simulated time zero; set when the runtime starts, because a paused clock only exists
     /// inside its runtime.
-    start: Mutex<Option<tokio::time::Instant>>,
+    /// Set once (a lock-free read: every network event reads it).
+    start: OnceLock<tokio::time::Instant>,
     /// The first failure reported by a spawned task (a panic or an explicit [`Sim::fail`]).
     failure: Mutex<Option<String>>,
     failed: Notify,
@@ -126,7 +127,7 @@ impl Sim {
                 realtime,
                 rng: Mutex::new(SmallRng::seed_from_u64(seed)),
                 digest: Mutex::new(Digest::new()),
-                start: Mutex::new(None),
+                start: OnceLock::new(),
                 failure: Mutex::new(None),
                 failed: Notify::new(),
                 hang_reporters: Mutex::new(Vec::new()),
@@ -159,8 +160,8 @@ impl Sim {
 
     /// Time since the run started.
     pub fn elapsed(&self) -> Duration {
-        match *self.inner.start.lock().unwrap() {
-            Some(start) => tokio::time::Instant::now().saturating_duration_since(start),
+        match self.inner.start.get() {
+            Some(&start) => tokio::time::Instant::now().saturating_duration_since(start),
             None => Duration::ZERO,
         }
     }
@@ -446,7 +447,7 @@ where
 {
     catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(async {
-            *sim.inner.start.lock().unwrap() = Some(tokio::time::Instant::now());
+            let _ = sim.inner.start.set(tokio::time::Instant::now());
             let failed = sim.inner.failed.notified();
             tokio::pin!(failed);
             failed.as_mut().enable();

@@ -15,9 +15,11 @@ const BUDGET: Duration = Duration::from_secs(120);
 /// Runs a test body, printing the course-style header and result line.
 fn labrpc_test<F, Fut>(title: &str, body: F)
 where
-    F: FnOnce() -> Fut,
+    F: Fn() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    // Each run of a batch (`LAB_SEEDS`) calls the body again: the closure lends it out.
+    let body = &body;
     harness::run_test(BUDGET, || async move {
         report::begin("labrpc", title);
         let start = Instant::now();

@@ -165,7 +165,7 @@ pub fn run(args: &StudentArgs) -> Result<bool, String> {
         roster.len(),
         jobs.len()
     );
-    let mut results = runner::run_all(jobs, parallel, &logs);
+    let mut results = runner::run_all(jobs, parallel, crate::DEFAULT_BATCH as usize, &logs);
     results.extend(unbuilt);
     // The roster's order: labs in course order, tests by name.
     let position = |r: &RunResult| {

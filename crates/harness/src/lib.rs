@@ -13,10 +13,15 @@
 //! (see `labrpc::livelock`). `LAB_LIVELOCK_STATS=1` prints, per run, the most task polls done
 //! at one simulated instant, to see how far a passing run is from the livelock limit.
 //!
+//! `LAB_SEEDS=S1,S2,…` runs the test once per seed in this one process, each a fresh
+//! simulation between marker lines ([`batch`]): how the grader spares itself a process start
+//! per run.
+//!
 //! [`report`] prints the course's result lines; [`trace`] sets up `tracing` so that
 //! `RUST_LOG` prints events stamped with simulated time, and `LAB_TRACE=FILE` writes them as
 //! JSON lines.
 
+pub mod batch;
 pub mod report;
 pub mod seed;
 pub mod trace;
@@ -35,20 +40,57 @@ pub const DEFAULT_WALL_LIMIT: Duration = Duration::from_secs(300);
 /// The course's per-test limit: every tester fails a test that runs past 120 s.
 pub const COURSE_TEST_BUDGET: Duration = Duration::from_secs(120);
 
-/// Runs one test body as a simulation. Panics (failing the test) if the body panics, a spawned
-/// task fails, or the budget of simulated time runs out.
+/// Runs one test body as a simulation (once per seed of `LAB_SEEDS`, if set). Panics (failing
+/// the test) if the body panics, a spawned task fails, or the budget of simulated time runs
+/// out.
 pub fn run_test<F, Fut>(budget: Duration, body: F)
 where
-    F: FnOnce() -> Fut,
+    F: Fn() -> Fut,
     Fut: Future<Output = ()>,
 {
-    if let Err(error) = try_run_test(budget, body) {
+    let outcome = match batch::seeds_from_env() {
+        Ok(Some(seeds)) => batch::run_each(&seeds, |seed| run_seeded(seed, budget, &body)),
+        Ok(None) => try_run_test(budget, body),
+        Err(message) => {
+            println!("  ... FAILED: {message}");
+            Err(RunError::Failed(message))
+        }
+    };
+    if let Err(error) = outcome {
         panic!("{error}");
     }
 }
 
+/// Runs a test that is not a simulation but takes a seed (a randomized check of a pure
+/// function, say): `body(seed)` once with `LAB_SEED` (or a fresh seed), or once per seed of
+/// `LAB_SEEDS`, with the same marker lines as [`run_test`]. The body prints what it likes and
+/// panics to fail.
+pub fn run_seeded_test(body: impl Fn(u64)) {
+    match batch::seeds_from_env() {
+        Ok(Some(seeds)) => {
+            let _ = batch::run_each(&seeds, |seed| {
+                body(seed);
+                Ok::<(), ()>(())
+            });
+        }
+        Ok(None) => body(seed::from_env()),
+        Err(message) => panic!("{message}"),
+    }
+}
+
 /// Like [`run_test`], but returns the failure instead of panicking (for tests of the harness).
+/// Always one run, with `LAB_SEED`'s seed (or a fresh one).
 pub fn try_run_test<F, Fut>(budget: Duration, body: F) -> Result<(), RunError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    run_seeded(seed::from_env(), budget, body)
+}
+
+/// One run with this seed: the simulation, its `seed=… digest=…` line, and on failure the
+/// reason and the replay command.
+fn run_seeded<F, Fut>(seed: u64, budget: Duration, body: F) -> Result<(), RunError>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ()>,
@@ -57,7 +99,6 @@ where
         println!("  ... FAILED: {message}");
         return Err(RunError::Failed(message));
     }
-    let seed = seed::from_env();
     let realtime = seed::realtime_from_env();
     let replay = seed::replay_command(seed);
     let wall = match wall_limit_from_env() {

@@ -3,8 +3,15 @@
 /// `LAB_SEED` if set (decimal, or hex with `0x`), else a fresh random seed.
 ///
 /// # Panics
-/// If `LAB_SEED` is set but is not a number: a typo must not silently run another seed.
+/// If `LAB_SEED` is set but is not a number: a typo must not silently run another seed. If
+/// `LAB_SEEDS` is set: a test that reads its seed itself would run a fresh one in a batch
+/// (it should take its seeds from `harness::run_test` or `harness::run_seeded_test`).
 pub fn from_env() -> u64 {
+    if std::env::var_os(crate::batch::SEEDS_VAR).is_some() {
+        panic!(
+            "this test reads LAB_SEED itself and cannot run a batch (LAB_SEEDS): run it with LAB_SEED, or take the seed from harness::run_seeded_test"
+        );
+    }
     match std::env::var("LAB_SEED") {
         Ok(text) => parse(&text).unwrap_or_else(|| {
             panic!("LAB_SEED={text:?} is not a seed: give a decimal or 0x-prefixed hex u64")

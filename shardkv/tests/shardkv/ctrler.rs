@@ -19,7 +19,7 @@ const NSERVERS: usize = 3;
 
 fn run<F, Fut>(body: F)
 where
-    F: FnOnce() -> Fut,
+    F: Fn() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     harness::run_test(harness::COURSE_TEST_BUDGET, body);

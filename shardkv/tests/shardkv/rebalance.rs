@@ -3,8 +3,8 @@
 //! makes must be balanced, put every shard on a present group, move exactly the unavoidable
 //! number of shards, and not depend on the order groups are listed in.
 //!
-//! The sequences come from the run's seed (`LAB_SEED`, or a fresh one, printed), so every
-//! grader run tries new ones and a failure replays.
+//! The sequences come from the run's seed (`LAB_SEED`, or a fresh one, printed; or each seed
+//! of a grader's batch, `LAB_SEEDS`), so every grader run tries new ones and a failure replays.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +24,11 @@ const OPS: usize = 40;
 
 #[test]
 fn rebalancer_is_balanced_minimal_and_deterministic_4a() {
-    let base = harness::seed::from_env();
+    harness::run_seeded_test(check_sequences);
+}
+
+/// The sequences of one run, from its seed.
+fn check_sequences(base: u64) {
     println!("seed={base}");
     let mut checked = 0;
     for seed in (0..SEQUENCES).map(|k| base.wrapping_add(k)) {

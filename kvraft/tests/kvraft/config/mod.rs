@@ -70,7 +70,7 @@ const TEST_LIMIT: Duration = harness::COURSE_TEST_BUDGET;
 /// Runs one test as a simulation with the course's 120 s budget.
 pub fn run<F, Fut>(body: F)
 where
-    F: FnOnce() -> Fut,
+    F: Fn() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     harness::run_test(harness::COURSE_TEST_BUDGET, body);
