@@ -15,7 +15,7 @@
 //! unseen seeds.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::discover::TestCase;
 use crate::runner::{self, Job, Mode};
@@ -110,6 +110,6 @@ fn job(test: &TestCase, seed: u64) -> Job {
         seed,
         mode: Mode::Simulated,
         trace: None,
-        wall_limit: Duration::from_secs(runner::DEFAULT_WALL_LIMIT.as_secs()),
+        wall_limit: runner::DEFAULT_WALL_LIMIT,
     }
 }
