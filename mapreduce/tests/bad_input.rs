@@ -100,7 +100,7 @@ fn input_vanishes_during_job_1() {
         &["--listen", &socket, &copy],
         QUICK,
     );
-    dir.wait_for_socket();
+    dir.wait_for_socket(&mut coordinator);
     std::fs::remove_file(&copy).unwrap();
     let mut worker = dir.worker("wc", QUICK);
 
@@ -194,7 +194,7 @@ fn busy_socket_1() {
         &["--listen", &socket, &first],
         QUICK,
     );
-    dir.wait_for_socket();
+    dir.wait_for_socket(&mut running);
     let (code, stderr) = run(&dir, COORDINATOR, &["--listen", &socket, &first]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("already listening"), "{stderr}");

@@ -261,7 +261,8 @@ fn coordinator_tcp_address(coordinator: &mut Proc) -> String {
         }
         assert!(
             coordinator.try_wait().is_none(),
-            "the coordinator exited early"
+            "the coordinator exited early: {}",
+            common::last_words(&coordinator.stderr())
         );
         assert!(
             Instant::now() < deadline,

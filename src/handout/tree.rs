@@ -44,11 +44,7 @@ pub fn is_markable(path: &str) -> bool {
 pub fn source_files(root: &Path) -> Result<Vec<SourceFile>, String> {
     let mut paths = match git_files(root) {
         Some(paths) => paths,
-        None => {
-            let mut paths = Vec::new();
-            walk(root, root, &mut paths)?;
-            paths
-        }
+        None => files_under(root)?,
     };
     paths.sort();
     paths.dedup();
@@ -103,6 +99,14 @@ fn git_files(root: &Path) -> Option<Vec<String>> {
     )
 }
 
+/// The files under `dir` (relative, `/` between components), leaving out `.git` and
+/// `target*` directories and not following symbolic links.
+pub fn files_under(dir: &Path) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out)?;
+    Ok(out)
+}
+
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), String> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
@@ -110,11 +114,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), String> {
         let entry = entry.map_err(|e| e.to_string())?;
         let name = entry.file_name().to_string_lossy().to_string();
         let path = entry.path();
-        if path.is_dir() {
+        let kind = entry.file_type().map_err(|e| e.to_string())?;
+        if kind.is_dir() {
             if name == ".git" || name.starts_with("target") {
                 continue;
             }
             walk(root, &path, out)?;
+        } else if !kind.is_file() {
+            // A symbolic link is not followed: a lab tree has none, and following one could
+            // copy a whole file system.
+            continue;
         } else if let Ok(relative) = path.strip_prefix(root) {
             let parts: Vec<String> = relative
                 .components()
@@ -240,9 +249,7 @@ pub fn verify(dir: &Path, sources: &[SourceFile], handouts: &[FileHandout]) -> R
             ));
         }
     }
-    let mut written = Vec::new();
-    walk(dir, dir, &mut written)?;
-    for path in written {
+    for path in files_under(dir)? {
         let known = path == NOTE_FILE
             || handouts
                 .iter()

@@ -48,7 +48,7 @@ pub fn render(grades: &[TestGrade], note: &str, execution_secs: f64) -> String {
                 score: round(g.score()),
                 max_score: round(g.max_score),
                 status: if g.passed() { "passed" } else { "failed" },
-                output: g.output(),
+                output: g.output.clone(),
                 visibility: "visible",
             })
             .collect(),

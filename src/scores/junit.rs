@@ -59,7 +59,7 @@ pub fn render(grades: &[TestGrade]) -> String {
                 out,
                 ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
                 escape(&first),
-                escape(&grade.output())
+                escape(&grade.output)
             );
         }
         out.push_str("  </testsuite>\n");

@@ -25,6 +25,8 @@ pub struct TestGrade<'a> {
     pub part: String,
     pub runs: Vec<&'a RunResult>,
     pub max_score: f64,
+    /// What a reader needs of the runs ([`describe`]), made once: it reads failing runs' logs.
+    pub output: String,
 }
 
 impl TestGrade<'_> {
@@ -43,31 +45,31 @@ impl TestGrade<'_> {
     pub fn wall_secs(&self) -> f64 {
         self.runs.iter().map(|r| r.wall_secs).sum()
     }
+}
 
-    /// What a reader needs of the runs: how many passed and, for each failure, its seed,
-    /// reason, replay command, and the end of its output.
-    pub fn output(&self) -> String {
-        let passed = self.runs.iter().filter(|r| r.passed).count();
-        let seeds: Vec<String> = self.runs.iter().map(|r| r.seed.to_string()).collect();
-        let mut out = format!(
-            "passed {passed}/{} runs (seeds {})\n",
-            self.runs.len(),
-            seeds.join(", ")
-        );
-        for run in self.runs.iter().filter(|r| !r.passed) {
-            out.push_str(&format!(
-                "\nseed={}: {}\nreplay: {}\n",
-                run.seed,
-                run.reason.as_deref().unwrap_or("failed"),
-                run.replay_command()
-            ));
-            if let Some(text) = run.log.as_ref().and_then(|p| std::fs::read(p).ok()) {
-                out.push_str("--- its output, last lines ---\n");
-                out.push_str(&tail(&String::from_utf8_lossy(&text), 60, 8000));
-            }
+/// What a reader needs of a test's runs: how many passed and, for each failure, its seed,
+/// reason, replay command, and the end of its output.
+fn describe(runs: &[&RunResult]) -> String {
+    let passed = runs.iter().filter(|r| r.passed).count();
+    let seeds: Vec<String> = runs.iter().map(|r| r.seed.to_string()).collect();
+    let mut out = format!(
+        "passed {passed}/{} runs (seeds {})\n",
+        runs.len(),
+        seeds.join(", ")
+    );
+    for run in runs.iter().filter(|r| !r.passed) {
+        out.push_str(&format!(
+            "\nseed={}: {}\nreplay: {}\n",
+            run.seed,
+            run.reason.as_deref().unwrap_or("failed"),
+            run.replay_command()
+        ));
+        if let Some(text) = run.log.as_ref().and_then(|p| std::fs::read(p).ok()) {
+            out.push_str("--- its output, last lines ---\n");
+            out.push_str(&tail(&String::from_utf8_lossy(&text), 60, 8000));
         }
-        out
     }
+    out
 }
 
 /// The last `lines` lines of `text`, at most about `bytes` bytes of them.
@@ -103,8 +105,12 @@ pub fn grade(results: &[RunResult]) -> Vec<TestGrade<'_>> {
                 part: result.part.to_uppercase(),
                 runs: vec![result],
                 max_score: 0.0,
+                output: String::new(),
             }),
         }
+    }
+    for grade in &mut grades {
+        grade.output = describe(&grade.runs);
     }
     for part in GRADED_PARTS {
         let count = grades.iter().filter(|g| g.part == *part).count();
@@ -162,7 +168,7 @@ pub(crate) mod tests {
         assert_eq!((grades[1].score(), grades[1].max_score), (0.0, 50.0));
         assert_eq!((grades[2].score(), grades[2].max_score), (0.0, 0.0));
         assert_eq!(totals(&grades), (50.0, 100.0));
-        let output = grades[1].output();
+        let output = &grades[1].output;
         assert!(
             output.starts_with("passed 1/2 runs (seeds 1, 2)"),
             "{output}"

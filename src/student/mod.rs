@@ -173,7 +173,7 @@ pub fn run(args: &StudentArgs) -> Result<bool, String> {
             .iter()
             .position(|t| t.package == r.package && t.name == r.test)
     };
-    results.sort_by_key(|r| (position(r), r.seed));
+    results.sort_by_cached_key(|r| (position(r), r.seed));
 
     crate::summary::print(&results);
     let grades = scores::grade(&results);

@@ -75,30 +75,16 @@ pub fn prepare(
 
 /// Copies a tree, leaving out `.git` and `target*` directories.
 fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-    let entries =
-        std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", from.display()))?;
-        let name = entry.file_name();
-        let kind = entry
-            .file_type()
-            .map_err(|e| format!("cannot read {}: {e}", entry.path().display()))?;
-        let target = to.join(&name);
-        if kind.is_dir() {
-            let name = name.to_string_lossy();
-            if name == ".git" || name.starts_with("target") {
-                continue;
-            }
-            copy_tree(&entry.path(), &target)?;
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), &target)
-                .map_err(|e| format!("cannot copy {}: {e}", entry.path().display()))?;
+    for path in tree::files_under(from)? {
+        let target = to.join(&path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        // Symbolic links are not followed: a lab tree has none, and following one could
-        // copy a whole file system.
+        std::fs::copy(from.join(&path), &target)
+            .map_err(|e| format!("cannot copy {}: {e}", from.join(&path).display()))?;
     }
-    Ok(())
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))
 }
 
 #[cfg(test)]

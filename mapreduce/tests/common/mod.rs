@@ -184,17 +184,25 @@ impl TestDir {
         let mut args = vec!["--listen", &socket];
         args.extend_from_slice(extra);
         args.extend(inputs.iter().map(String::as_str));
-        let coordinator = self.spawn("coordinator", COORDINATOR, &args, limit);
-        self.wait_for_socket();
+        let mut coordinator = self.spawn("coordinator", COORDINATOR, &args, limit);
+        self.wait_for_socket(&mut coordinator);
         coordinator
     }
 
     /// Waits until the coordinator's socket exists. The course's script sleeps a second
-    /// instead; waiting for the socket starts the workers as soon as they can connect.
-    pub fn wait_for_socket(&self) {
+    /// instead; waiting for the socket starts the workers as soon as they can connect. A
+    /// coordinator that exits first fails the test at once, with the end of what it said.
+    pub fn wait_for_socket(&self, coordinator: &mut Proc) {
         let socket = self.path.join("mr.sock");
         let deadline = Instant::now() + Duration::from_secs(10);
         while !socket.exists() {
+            if let Some(status) = coordinator.try_wait() {
+                panic!(
+                    "the coordinator exited ({status}) before it created {}: {}",
+                    socket.display(),
+                    last_words(&coordinator.stderr())
+                );
+            }
             assert!(
                 Instant::now() < deadline,
                 "the coordinator never created {}",
@@ -281,6 +289,17 @@ fn sorted_text_lines(text: &str) -> Vec<String> {
         .collect();
     lines.sort();
     lines
+}
+
+/// What a process that died said of why: the message of its panic if it panicked (the line
+/// after "panicked at"), else its last line.
+pub fn last_words(stderr: &str) -> &str {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let panic = lines.iter().position(|l| l.contains("panicked at"));
+    match panic.and_then(|i| lines.get(i + 1)).or(lines.last()) {
+        Some(line) => line.trim(),
+        None => "it printed nothing",
+    }
 }
 
 /// A process started by a test, killed when dropped.
