@@ -396,8 +396,10 @@ pub fn parse_output(output: &str) -> (Option<String>, Option<f64>) {
     (digest, sim_secs)
 }
 
-/// The line of a failing run's output that best says why: the test's own failure line, or the
-/// panic message.
+/// The line of a failing run's output that best says why: the test's own failure line; else a
+/// handout's stub that was reached (`todo!` prints `not yet implemented: …`), even in the
+/// output of a process the test started and quoted, since everything else then follows from
+/// it; else the panic message.
 pub fn failure_reason(output: &str) -> Option<String> {
     let lines: Vec<&str> = output.lines().collect();
     if let Some(line) = lines
@@ -410,6 +412,12 @@ pub fn failure_reason(output: &str) -> Option<String> {
                 .trim()
                 .to_string(),
         );
+    }
+    if let Some(line) = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with("not yet implemented: "))
+    {
+        return Some(line.trim().to_string());
     }
     lines
         .iter()
@@ -463,5 +471,11 @@ mod tests {
         );
         let output = "thread 'x' panicked at src/a.rs:1:2:\nboom\n";
         assert_eq!(failure_reason(output).as_deref(), Some("boom"));
+        // An assertion that quotes a child process whose stub panicked: the stub is the why.
+        let output = "thread 'x' panicked at tests/a.rs:1:2:\nassertion `left == right` failed: \nthread 'main' panicked at src/coordinator.rs:9:5:\nnot yet implemented: Lab 1: serve the job\n  left: 101\n right: 1\n";
+        assert_eq!(
+            failure_reason(output).as_deref(),
+            Some("not yet implemented: Lab 1: serve the job")
+        );
     }
 }

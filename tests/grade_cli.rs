@@ -170,23 +170,27 @@ fn a_livelock_fails_fast_with_its_report_and_a_capped_trace() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn a_task_stuck_in_one_poll_is_stopped_by_its_watchdog() {
-    let dir = std::env::temp_dir().join(format!("labs-grade-stuck-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let json = dir.join("run.json");
-    let out = grade(&[
+/// Grades labrpc's test that gets stuck in one poll on purpose, with a 1 s wall-clock limit.
+fn grade_stuck(extra: &[&str], json: &std::path::Path) -> std::process::Output {
+    let mut args = vec![
         "labrpc",
         "--test",
         "stuck_in_one_poll_on_purpose",
         "--include-ignored",
         "--wall-limit",
         "1",
-        "--seed",
-        "3",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    ];
+    args.extend(extra);
+    args.extend(["--json", json.to_str().unwrap()]);
+    grade(&args)
+}
+
+#[test]
+fn a_task_stuck_in_one_poll_is_stopped_by_its_watchdog() {
+    let dir = std::env::temp_dir().join(format!("labs-grade-stuck-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("run.json");
+    let out = grade_stuck(&["--seed", "3"], &json);
     assert_eq!(out.status.code(), Some(1));
     let run = only_run(&json);
     let reason = run["reason"].as_str().unwrap();
@@ -273,20 +277,7 @@ fn each_failing_run_of_a_batch_is_its_own_failure() {
     let dir = std::env::temp_dir().join(format!("labs-grade-batchfail-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let json = dir.join("runs.json");
-    let out = grade(&[
-        "labrpc",
-        "--test",
-        "stuck_in_one_poll_on_purpose",
-        "--include-ignored",
-        "--wall-limit",
-        "1",
-        "-n",
-        "3",
-        "--seed",
-        "8",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let out = grade_stuck(&["-n", "3", "--seed", "8"], &json);
     assert_eq!(out.status.code(), Some(1));
     let runs = runs_in(&json);
     // Each run aborts its process; the seeds after it go again, each is reported alone.
