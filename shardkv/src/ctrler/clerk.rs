@@ -1,6 +1,6 @@
 //! The shard controller's clerk: `join`, `leave`, `move_shard` and `query`, each retried
-//! (through the replication layer's [`LeaderCursor`](rsm::LeaderCursor)) until some
-//! controller carries it out.
+//! (through the replication layer's [`rsm::LeaderCursor`]) until some controller carries it
+//! out.
 //!
 //! The clerk numbers its requests and sends one at a time, so a retried Join, Leave or Move
 //! takes effect once. A request the controller refuses (joining a group that is already

@@ -1,5 +1,5 @@
-//! The shard controller server: the [`Configs`] state machine replicated by [`rsm::Rsm`],
-//! and the "ShardCtrler" RPC handler in front of it.
+//! The shard controller server: the [`state::Configs`](super::state::Configs) state machine
+//! replicated by [`rsm::Rsm`], and the "ShardCtrler" RPC handler in front of it.
 // BEGIN SOLUTION 4A
 // HANDOUT
 // //!

@@ -1,6 +1,6 @@
 //! The shard controller's replicated state: every configuration so far, and the duplicate
 //! table. Applying Join, Leave and Move appends a new configuration, rebalanced by
-//! [`rebalance`](super::rebalance::rebalance); Query reads one.
+//! [`rebalance::rebalance`](super::rebalance::rebalance); Query reads one.
 // BEGIN SOLUTION 4A
 // HANDOUT
 // //!
@@ -23,8 +23,9 @@
 // //!   is not there, a move to an unknown group or shard) with an `Err` saying why, changing
 // //!   nothing. Never panic on a request.
 // //! - `snapshot`/`restore`: `rsm::machine::encode_snapshot`/`decode_snapshot` do it for any
-// //!   `Serialize` state. The controller runs with no `maxraftstate`, so `snapshot` is rarely
-// //!   called, but `restore` must reject bytes that do not decode with an error.
+// //!   `Serialize` state. The controller never snapshots (its `maxraftstate` is -1), but
+// //!   write both anyway: `restore` must reject bytes that do not decode with an error, never
+// //!   a panic.
 //
 // // Stubs leave their arguments unused: delete this attribute when you start.
 // #![allow(unused_variables, dead_code)]

@@ -41,8 +41,8 @@
 // //!   waits for its shards must still answer the other's requests for shards, or both wait
 // //!   forever.
 // //! - It is fine, at first, for a group to keep shards it no longer serves. Challenge 1
-// //!   (`challenge1_delete_4b`) asks it to drop them once their new owner has them, and to
-// //!   forget what it needed to remember about them; challenge 2 (`challenge2_unaffected_4b`,
+// //!   (`challenge1_delete_4b`) asks it to drop their data once the new owner has it safely
+// //!   in its own log (the test measures what every server persists); challenge 2 (`challenge2_unaffected_4b`,
 // //!   `challenge2_partial_4b`) asks it to serve the shards that do not move during a
 // //!   reconfiguration, and each arriving shard as soon as it is installed.
 // //! - A killed server must stop its tasks: check `Rsm::is_killed`, and do not wait forever on
@@ -81,8 +81,8 @@ use crate::ctrler::CtrlerClerk;
 // use crate::config::{trace_node, Config, Gid};
 // END SOLUTION
 
-/// How often a leader asks the controller for a newer configuration (the handout suggests
-/// about 100 ms).
+/// How often a leader asks the controller for a newer configuration (the course's lab page
+/// asks for about 100 ms).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 // BEGIN SOLUTION 4B
 
