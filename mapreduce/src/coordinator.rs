@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 1
 //! The coordinator process: a tarpc server around the [`Scheduler`].
 //!
 //! One `Job` is shared by every connection. A `get_task` call asks the scheduler; if it says
@@ -8,7 +9,43 @@
 //! When the last reduce task is reported the job is over: every held `get_task` wakes and
 //! answers [`Task::Exit`], the listener closes, and the coordinator gives connected workers a
 //! moment to hear the answer and hang up before it exits.
+// HANDOUT
+// //! The coordinator process (the course's `mr/coordinator.go`): serves one MapReduce job to
+// //! `mrworker` processes over tarpc and returns once every output file `mr-out-Y` is written.
+// //!
+// //! `mrcoordinator` parses its command line into a [`Config`] and runs [`run`] on a one-thread
+// //! tokio runtime; `run` returning is the course's `Done()` returning true (the process exits,
+// //! with code 1 and the error on stderr if `run` failed). Everything behind `run` is yours.
+// //!
+// //! Hints (the course's, for this interface):
+// //! - Start small: a worker asks for a task and the coordinator answers with an input file that
+// //!   nobody has mapped yet. Then the reduce tasks, then the failures.
+// //! - Map task X writes `mr-X-Y` for each reduce task Y (`n_reduce` of them, a key going to
+// //!   [`crate::hash::partition`]); reduce task Y reads `mr-X-Y` of every map task X and writes
+// //!   `mr-out-Y`. No reduce task may start before the last map task has finished.
+// //! - RPC handlers run concurrently: keep the job's state behind a lock (and never hold a
+// //!   `std::sync::Mutex` across an `.await`).
+// //! - A worker sometimes has to wait (every map is handed out, but not every map is done): let
+// //!   it sleep and ask again, or hold its call until there is work, within the call's deadline.
+// //! - The coordinator cannot tell a crashed worker from a slow one. A task not reported within
+// //!   `config.task_timeout` (10 s unless the test says otherwise) goes to the next worker that
+// //!   asks; a late report from the first worker must then do no harm.
+// //! - A task that cannot succeed (its input vanished) fails the job: `run` returns an error
+// //!   with "job failed" and the file's name rather than hand the task out forever.
+// //! - Before listening, check every input with [`crate::files::check_readable`]: a bad one is an
+// //!   error naming the file, with no socket left behind (`tests/bad_input.rs`).
+// //! - On a Unix socket, remove a stale socket file left by a dead coordinator, but refuse with
+// //!   "already listening" if a live one answers there. The tests start workers once the socket
+// //!   file exists. Over TCP, print `mrcoordinator: listening on ADDR` to stderr (with port 0
+// //!   the system picks the port, and the TCP test reads it from that line).
+// //! - When the job is done, tell the workers to exit (or just go away: a worker that cannot reach
+// //!   the coordinator any more may assume the job is over), and remove the socket file.
+//
+// // The stubs leave their arguments unused: delete this line when you start.
+// #![allow(unused_variables, dead_code)]
+// END SOLUTION
 
+// BEGIN SOLUTION 1
 use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -30,8 +67,15 @@ use crate::scheduler::{Decision, Scheduler, TaskId, WorkerId};
 
 /// How long, once the job is over, the coordinator waits for connected workers to hang up.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+// HANDOUT
+// use std::io;
+// use std::time::Duration;
+//
+// use crate::address::Address;
+// END SOLUTION
 
-/// What the coordinator needs to run a job.
+/// What the coordinator needs to run a job. Given: `mrcoordinator` builds it from its command
+/// line.
 pub struct Config {
     /// Input files, one map task each.
     pub files: Vec<String>,
@@ -47,6 +91,7 @@ pub struct Config {
 /// returns. Fails if an input is missing or unreadable (before anything is written), if the
 /// address cannot be listened on, or if a worker reports a task that cannot succeed.
 pub async fn run(config: Config) -> io::Result<()> {
+    // BEGIN SOLUTION 1
     for file in &config.files {
         files::check_readable(file)?;
     }
@@ -88,7 +133,11 @@ pub async fn run(config: Config) -> io::Result<()> {
         )),
         None => Ok(()),
     }
+    // HANDOUT
+    // todo!("Lab 1: check the inputs, serve the job to workers, return once it is done")
+    // END SOLUTION
 }
+// BEGIN SOLUTION 1
 
 /// The state shared by all connections.
 struct Job {
@@ -276,3 +325,4 @@ impl Drop for SocketFile {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+// END SOLUTION

@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 1
 //! The protocol between workers and the coordinator (a tarpc service), and how a worker
 //! connects.
 //!
@@ -69,3 +70,22 @@ pub async fn connect(address: &Address) -> io::Result<CoordinatorClient> {
         }
     })
 }
+// HANDOUT
+// //! The protocol between workers and the coordinator (the course's `mr/rpc.go`): yours to
+// //! design. This module is empty; put the service and its message types here.
+// //!
+// //! Hints, for tarpc (the crate's dependencies already include `tarpc`, `serde` and `futures`):
+// //! - Declare the service as a trait under `#[tarpc::service]`, one `async fn` per call. Every
+// //!   argument and answer must derive `serde::Serialize` and `serde::Deserialize`. The macro
+// //!   writes the client (`<Trait>Client`) and the server side (`<Trait>::serve`).
+// //! - Both ends talk over `tarpc::serde_transport::unix` (or `tcp`, for an [`Address::Tcp`])
+// //!   with the `Bincode` codec of `tarpc::tokio_serde::formats`: `listen` gives the coordinator
+// //!   a stream of connections, each served by `tarpc::server::BaseChannel::with_defaults` and
+// //!   `execute`; `connect` gives a worker a transport for `<Trait>Client::new(..).spawn()`.
+// //! - A connection is one worker: when it closes, the worker has exited or crashed.
+// //! - Every call carries a `tarpc::context::Context` whose deadline (10 s after
+// //!   `context::current()`) ends the call with an error; a call the coordinator holds open must
+// //!   answer before it.
+// //!
+// //! [`Address::Tcp`]: crate::address::Address::Tcp
+// END SOLUTION

@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 1
 //! The coordinator's decisions, as a plain synchronous state machine.
 //!
 //! The [`Scheduler`] knows nothing of RPC, files or clocks: the coordinator asks it what to do
@@ -304,3 +305,4 @@ mod tests {
         assert!(!s.is_over());
     }
 }
+// END SOLUTION

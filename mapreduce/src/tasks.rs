@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 1
 //! The bodies of a map task and a reduce task, as a worker runs them. Plain blocking code:
 //! the worker runs them on a blocking thread, off its RPC runtime.
 
@@ -43,3 +44,4 @@ pub fn run_reduce(app: &dyn App, id: u32, n_map: u32) -> io::Result<()> {
     }
     files::write_atomically(&output_name(id), |out| reduce_into(app, groups, out))
 }
+// END SOLUTION

@@ -1,3 +1,4 @@
+// BEGIN SOLUTION 1
 //! The worker process: asks the coordinator for tasks and runs them until the job is done.
 //!
 //! The loop has no sleeps: `get_task` blocks in the coordinator until there is something to
@@ -5,7 +6,37 @@
 //! away (it exits once every output is written, so a vanished coordinator means the job is
 //! done, as in the course). Only the first connection is retried, briefly, because a worker
 //! may be started at the same moment as its coordinator.
+// HANDOUT
+// //! The worker process (the course's `mr/worker.go`): asks the coordinator for tasks and runs
+// //! them until the job is done.
+// //!
+// //! `mrworker` parses its command line and runs [`run`] on a one-thread tokio runtime; `run`
+// //! returning `Ok` ends the process with code 0.
+// //!
+// //! Hints (the course's, for this interface):
+// //! - Borrow from [`crate::sequential`]: read an input with [`crate::files::read_input`], call
+// //!   `app.map`, and for a reduce, group the pairs by key ([`crate::kv::Groups`]) and write the
+// //!   output lines with [`crate::kv::reduce_into`] (one `"key value"` line per key).
+// //! - Write the intermediate pairs with [`crate::kv::Pairs`] (read back with
+// //!   [`crate::kv::decode`] or `Groups::add_encoded`): the tests read `mr-X-Y` with `decode`.
+// //!   Put a key in partition [`crate::hash::partition`] and name the files with
+// //!   [`crate::files::intermediate_name`] and [`crate::files::output_name`].
+// //! - Write every file under a temporary name and rename it into place
+// //!   ([`crate::files::write_atomically`] does both), so that nobody ever sees a partly
+// //!   written file, even if the worker crashes in the middle.
+// //! - Maps and reduces are blocking code: run them off the RPC runtime
+// //!   (`tokio::task::spawn_blocking`). An app may fail (or panic): report it, don't hang.
+// //! - The worker may start before the coordinator listens: retry the connection until
+// //!   `connect_timeout` has passed, then fail with "cannot reach the coordinator" and the
+// //!   address in the error (`tests/bad_input.rs`).
+// //! - Exit when the job is done: when the coordinator says so, or when a call fails because the
+// //!   coordinator is gone (it exits once the job is over).
+//
+// // The stubs leave their arguments unused: delete this line when you start.
+// #![allow(unused_variables, dead_code)]
+// END SOLUTION
 
+// BEGIN SOLUTION 1
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -17,6 +48,13 @@ use crate::tasks::{run_map, run_reduce};
 /// The first delay between connection attempts; it doubles up to [`MAX_RETRY_DELAY`].
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(5);
 const MAX_RETRY_DELAY: Duration = Duration::from_millis(200);
+// HANDOUT
+// use std::io;
+// use std::time::Duration;
+//
+// use crate::address::Address;
+// use crate::apps::App;
+// END SOLUTION
 
 /// Runs tasks of `app` for the coordinator at `address` until the job is done. Fails only if
 /// the coordinator cannot be reached within `connect_timeout`.
@@ -25,6 +63,7 @@ pub async fn run(
     address: &Address,
     connect_timeout: Duration,
 ) -> io::Result<()> {
+    // BEGIN SOLUTION 1
     let client = connect(address, connect_timeout).await?;
     loop {
         let task = match client.get_task(call_context()).await {
@@ -60,7 +99,11 @@ pub async fn run(
             return Ok(());
         }
     }
+    // HANDOUT
+    // todo!("Lab 1: ask the coordinator for tasks and run them until the job is done")
+    // END SOLUTION
 }
+// BEGIN SOLUTION 1
 
 /// Connects to the coordinator, retrying with a short backoff until `timeout` has passed.
 async fn connect(address: &Address, timeout: Duration) -> io::Result<CoordinatorClient> {
@@ -86,3 +129,4 @@ async fn connect(address: &Address, timeout: Duration) -> io::Result<Coordinator
         }
     }
 }
+// END SOLUTION
