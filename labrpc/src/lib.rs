@@ -20,6 +20,7 @@ pub mod codec;
 mod digest;
 mod error;
 mod faults;
+mod handler;
 mod hang;
 pub mod livelock;
 mod network;

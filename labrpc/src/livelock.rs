@@ -205,6 +205,12 @@ impl Monitor {
         self.polls.load(Ordering::Relaxed)
     }
 
+    /// Times the runtime woke from parking so far (each simulated instant with work is at
+    /// least one).
+    pub(crate) fn parks(&self) -> u64 {
+        self.parks.load(Ordering::Relaxed)
+    }
+
     /// Work at the current instant.
     fn here(&self) -> (u64, u64) {
         (
@@ -216,9 +222,15 @@ impl Monitor {
         )
     }
 
-    /// The hot path: called before every task poll.
+    /// The hot path: called before every task poll, and when a call's handler finishes in
+    /// its caller's task (`handler.rs`: what was a poll of the handler's own task), with
+    /// the task doing the work if it is one (the test body is not).
     #[inline]
-    pub(crate) fn on_poll(&self, task: tokio::task::Id, elapsed: impl FnOnce() -> Duration) {
+    pub(crate) fn on_poll(
+        &self,
+        task: Option<tokio::task::Id>,
+        elapsed: impl FnOnce() -> Duration,
+    ) {
         let n = self.polls.fetch_add(1, Ordering::Relaxed) + 1;
         if self.detect {
             let here = n.saturating_sub(self.instant_polls.load(Ordering::Relaxed));
@@ -243,14 +255,16 @@ impl Monitor {
     fn suspicious_poll(
         &self,
         here: u64,
-        task: tokio::task::Id,
+        task: Option<tokio::task::Id>,
         elapsed: impl FnOnce() -> Duration,
     ) {
         if self.tripped.load(Ordering::Relaxed) {
             return;
         }
         self.suspect();
-        *self.tally.lock().unwrap().tasks.entry(task).or_default() += 1;
+        if let Some(task) = task {
+            *self.tally.lock().unwrap().tasks.entry(task).or_default() += 1;
+        }
         if here >= self.limit.polls {
             self.trip(Trip::Polls, elapsed());
         }

@@ -12,8 +12,8 @@
 //! 2. unreachable (end disabled or unconnected, server absent): fail after a random delay,
 //!    0–7 s with long delays on, else 0–100 ms;
 //! 3. unreliable: wait 0–26 ms, then drop the request with probability 1/10;
-//! 4. run the handler in its own task; give up as soon as the server is deleted or replaced or
-//!    the end disabled (the handler keeps running, as a Go goroutine would);
+//! 4. run the handler; give up as soon as the server is deleted or replaced or the end
+//!    disabled (the handler keeps running, as a Go goroutine would: see `handler.rs`);
 //! 5. a reply from a server that has since died is never delivered; unreliable: drop the reply
 //!    with probability 1/10; long reordering: hold it back 200–2200 ms with probability 2/3;
 //! 6. deliver, counting the reply's bytes.
@@ -32,6 +32,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::faults::{self, Faults, ReplyTrigger, RequestFault, RequestTrigger};
+use crate::handler::Handler;
 use crate::sim::{self, Sim};
 use crate::tcp::TcpEnd;
 use crate::{codec, RpcError, Server};
@@ -176,8 +177,8 @@ impl Network {
 
     /// Arms a fault that strikes at a protocol moment rather than at a time: the first time
     /// server `server` produces a reply to `method` (`"Service.method"`) that `when` accepts
-    /// (it sees the encoded request and reply), `action` runs at once, in the handler's own
-    /// task, before the reply leaves and before any other task runs: before anything else the
+    /// (it sees the encoded request and reply), `action` runs at once, where the handler
+    /// runs, before the reply leaves and before any other task runs: before anything else the
     /// server would do next, such as a save it left to another task. A tester passes its crash
     /// as the action (deleting the server then loses the reply, as a crash would). Only
     /// requests that reach the server after the fault is armed are considered. Fires once;
@@ -721,6 +722,11 @@ impl ClientEnd {
         method: &'static str,
         request: Vec<u8>,
     ) -> Result<Vec<u8>, RpcError> {
+        // Every call counts against the task's cooperative budget, as waiting on a spawned
+        // handler's task did: a caller that loops on calls whose handlers finish at once
+        // (no wire latency) still yields to the scheduler now and then, so that the livelock
+        // monitor and the other tasks get to run.
+        tokio::task::coop::consume_budget().await;
         let inner = &net.inner;
         inner.total_count.fetch_add(1, Ordering::Relaxed);
         inner
@@ -770,21 +776,25 @@ impl ClientEnd {
                 }
                 None => (server_name, server),
             };
-        // The handler runs in a task of its own: if this call gives up, it runs on regardless.
-        // A fault armed for its reply strikes in that task, as soon as the reply exists (the
-        // request is kept for the fault's predicate only while one is armed).
-        let (dispatching, armed) = (server.clone(), net.clone());
-        let target_name = server_name.clone();
-        let kept = net
-            .watches_replies(&server_name, method)
-            .then(|| request.clone());
-        let mut handler = sim::spawn(async move {
-            let reply = dispatching.dispatch(method, request).await;
-            if let (Ok(bytes), Some(request)) = (&reply, &kept) {
-                armed.fire_reply_triggers(&target_name, method, request, bytes);
+        // The handler runs in this task while the call waits for it, and in a task of its own
+        // once the call gives up on it (see `handler.rs`): either way it runs on to the end.
+        // A fault armed for its reply strikes the moment the reply exists (the request is
+        // kept for the fault's predicate only while one is armed).
+        let reply_future = match net.watches_replies(&server_name, method) {
+            false => server.dispatch(method, request),
+            true => {
+                let (dispatching, armed) = (server.clone(), net.clone());
+                let target_name = server_name.clone();
+                Box::pin(async move {
+                    let reply = dispatching.dispatch(method, request.clone()).await;
+                    if let Ok(bytes) = &reply {
+                        armed.fire_reply_triggers(&target_name, method, &request, bytes);
+                    }
+                    reply
+                })
             }
-            reply
-        });
+        };
+        let mut handler = Handler::new(inner.sim.clone(), reply_future);
         let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
         let call = PendingCall {
             from: self.name.clone(),
@@ -802,7 +812,7 @@ impl ClientEnd {
             }
             tokio::select! {
                 biased;
-                outcome = &mut handler => break outcome.unwrap_or(Err(RpcError::Lost)),
+                outcome = &mut handler => break outcome,
                 _ = topology.changed() => {}
             }
         };

@@ -115,11 +115,31 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let sim = current();
-    tokio::spawn(FailOnPanic { sim, future })
+    current().spawn(future)
 }
 
 impl Sim {
+    /// [`spawn`], on this simulation's behalf, from code that holds the [`Sim`] already
+    /// (it may run where no simulation is current, as a destructor may).
+    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        tokio::spawn(FailOnPanic {
+            sim: self.clone(),
+            future,
+        })
+    }
+
+    /// Counts a unit of work the runtime's poll hook does not see: a call's handler that
+    /// finished in its caller's task (see `handler.rs`).
+    pub(crate) fn count_poll(&self) {
+        self.inner
+            .monitor
+            .on_poll(tokio::task::try_id(), || self.elapsed());
+    }
+
     fn new(seed: u64, realtime: bool, limits: &Limits) -> Sim {
         Sim {
             inner: Arc::new(SimInner {
@@ -206,6 +226,12 @@ impl Sim {
     /// instant so far, each with when: how close a passing run came to the livelock limits.
     pub fn largest_instants(&self) -> ((u64, Duration), (u64, Duration)) {
         self.inner.monitor.largest_instants()
+    }
+
+    /// Task polls and runtime wake-ups (unparks) of this run so far: what a run cost the
+    /// scheduler.
+    pub fn scheduler_work(&self) -> (u64, u64) {
+        (self.inner.monitor.polls(), self.inner.monitor.parks())
     }
 
     /// Whether this run's current instant is suspected of livelock, so that its trace topics
@@ -354,7 +380,7 @@ where
         counter
             .inner
             .monitor
-            .on_poll(meta.id(), || counter.elapsed());
+            .on_poll(Some(meta.id()), || counter.elapsed());
     };
     let runtime = if realtime {
         let on_start = sim.clone();

@@ -240,6 +240,27 @@ fn killed() {
 }
 
 #[test]
+fn a_handler_runs_to_the_end_after_its_caller_gives_up() {
+    labrpc_test(
+        "a handler runs on after its caller stops waiting, as a goroutine would",
+        || async {
+            let (net, js, client) = setup();
+            // The caller drops its call mid-handler.
+            let dropped = tokio::time::timeout(Duration::from_millis(100), client.slow_log(&1));
+            assert!(dropped.await.is_err(), "slow_log returned within 100 ms");
+            // The server is deleted mid-handler: the call fails at once, the handler goes on.
+            let call = sim::spawn(async move { client.slow_log(&2).await });
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            net.delete_server("server99");
+            assert_eq!(call.await.unwrap(), Err(RpcError::Lost));
+            assert!(js.log2.lock().unwrap().is_empty(), "logged too early");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            assert_eq!(*js.log2.lock().unwrap(), [1, 2], "a handler stopped midway");
+        },
+    );
+}
+
+#[test]
 fn undecodable_messages_are_errors() {
     labrpc_test(
         "undecodable requests and replies are errors, not panics",

@@ -21,6 +21,7 @@
 //! `RUST_LOG` prints events stamped with simulated time, and `LAB_TRACE=FILE` writes them as
 //! JSON lines.
 
+mod alloc;
 pub mod batch;
 pub mod report;
 pub mod seed;
@@ -126,6 +127,8 @@ where
             bytes_at.as_secs_f64(),
             limits.bytes_per_instant
         );
+        let (polls, parks) = sim.scheduler_work();
+        println!("livelock stats: in all {polls} task polls and {parks} runtime wake-ups");
     }
     if let Err(error) = &outcome {
         println!("  ... FAILED: {error}");

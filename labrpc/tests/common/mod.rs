@@ -26,6 +26,7 @@ labrpc::service! {
         fn handler6(String) -> i64;
         fn handler7(i64) -> String;
         fn never_returns(i64) -> i64;
+        fn slow_log(i64) -> i64;
     }
 }
 
@@ -67,6 +68,14 @@ impl junk::Handler for JunkServer {
     async fn handler6(&self, args: String) -> i64 {
         self.log2.lock().unwrap().push(args.len() as i64);
         args.len() as i64
+    }
+
+    /// Waits a second, then logs its argument in `log2`: shows whether a handler ran on to
+    /// the end after its caller stopped waiting.
+    async fn slow_log(&self, args: i64) -> i64 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        self.log2.lock().unwrap().push(args);
+        args
     }
 
     async fn handler7(&self, args: i64) -> String {
