@@ -55,6 +55,9 @@ struct NetInner {
     /// Bumped on every change that can strand a pending call (a server deleted or replaced, an
     /// end disabled or rewired, cleanup), so waiting calls re-check their route at once.
     topology: watch::Sender<u64>,
+    /// The same generation, readable without a lock: a call that saw it unchanged since it
+    /// found its server knows it still reaches that server without looking again.
+    generation: AtomicU64,
     total_count: AtomicU64,
     total_bytes: AtomicU64,
     /// Calls waiting on a handler, for the hang report: a handler that never returns is the
@@ -135,6 +138,7 @@ impl Network {
                 ..NetState::default()
             }),
             topology: watch::Sender::new(0),
+            generation: AtomicU64::new(0),
             total_count: AtomicU64::new(0),
             total_bytes: AtomicU64::new(0),
             in_handler: Mutex::new(BTreeMap::new()),
@@ -532,6 +536,7 @@ impl Network {
     }
 
     fn topology_changed(&self) {
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
         self.inner
             .topology
             .send_modify(|generation| *generation += 1);
@@ -559,8 +564,18 @@ impl Network {
         (switches, target)
     }
 
-    /// Whether `end` still reaches this very server (not a replacement of the same name).
-    fn still_reaches(&self, end: &str, server: &Arc<Server>) -> bool {
+    /// The topology's generation now; read it before [`Network::route`], so that a change
+    /// after that read makes [`Network::still_reaches`] look again.
+    fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether `end` still reaches this very server (not a replacement of the same name),
+    /// found when the topology's generation was `seen`.
+    fn still_reaches(&self, end: &str, server: &Arc<Server>, seen: u64) -> bool {
+        if self.generation() == seen {
+            return true;
+        }
         match self.route(end).1 {
             Some((_, now)) => Arc::ptr_eq(&now, server),
             None => false,
@@ -732,6 +747,7 @@ impl ClientEnd {
         inner
             .total_bytes
             .fetch_add(request.len() as u64, Ordering::Relaxed);
+        let generation = net.generation();
         let (switches, target) = net.route(&self.name);
         let to = target.as_ref().map_or("", |(name, _)| &**name);
         self.record(net, Fate::Sent, to, method, request.len());
@@ -806,7 +822,7 @@ impl ClientEnd {
         let pending = PendingGuard { net: inner, id };
         let mut topology = inner.topology.subscribe();
         let reply = loop {
-            if !net.still_reaches(&self.name, &server) {
+            if !net.still_reaches(&self.name, &server, generation) {
                 self.record(net, Fate::ServerGone, &server_name, method, 0);
                 return Err(RpcError::Lost);
             }
@@ -831,7 +847,7 @@ impl ClientEnd {
         net.wire(&switches).await;
         // A server deleted while handling never produces a positive reply: its state may have
         // gone into a persister that has since been superseded.
-        if !net.still_reaches(&self.name, &server) {
+        if !net.still_reaches(&self.name, &server, generation) {
             self.record(net, Fate::ServerGone, &server_name, method, 0);
             return Err(RpcError::Lost);
         }

@@ -27,6 +27,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -54,6 +55,11 @@ struct SimInner {
     /// inside its runtime.
     /// Set once (a lock-free read: every network event reads it).
     start: OnceLock<tokio::time::Instant>,
+    /// Simulated time since `start`, in nanoseconds, as of the runtime's last wake-up: a
+    /// paused clock moves only while the runtime parks (tokio advances it there, never in a
+    /// task), so reading this instead of the clock (a lock) gives the same value. Unused in
+    /// realtime mode, where the wall clock moves on its own.
+    now_nanos: AtomicU64,
     /// The first failure reported by a spawned task (a panic or an explicit [`Sim::fail`]).
     failure: Mutex<Option<String>>,
     failed: Notify,
@@ -148,6 +154,7 @@ impl Sim {
                 rng: Mutex::new(SmallRng::seed_from_u64(seed)),
                 digest: Mutex::new(Digest::new()),
                 start: OnceLock::new(),
+                now_nanos: AtomicU64::new(0),
                 failure: Mutex::new(None),
                 failed: Notify::new(),
                 hang_reporters: Mutex::new(Vec::new()),
@@ -180,10 +187,25 @@ impl Sim {
 
     /// Time since the run started.
     pub fn elapsed(&self) -> Duration {
+        if self.inner.realtime {
+            self.clock_elapsed()
+        } else {
+            Duration::from_nanos(self.inner.now_nanos.load(Ordering::Relaxed))
+        }
+    }
+
+    /// Time since the run started, read from the runtime's clock.
+    fn clock_elapsed(&self) -> Duration {
         match self.inner.start.get() {
             Some(&start) => tokio::time::Instant::now().saturating_duration_since(start),
             None => Duration::ZERO,
         }
+    }
+
+    /// After the runtime woke: the simulated clock may have moved.
+    fn clock_moved(&self) {
+        let nanos = u64::try_from(self.clock_elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.inner.now_nanos.store(nanos, Ordering::Relaxed);
     }
 
     /// Adds one event to the run's digest.
@@ -399,7 +421,10 @@ where
             // new instant.
             .on_thread_unpark({
                 let sim = sim.clone();
-                move || sim.inner.monitor.on_unpark(|| sim.elapsed())
+                move || {
+                    sim.clock_moved();
+                    sim.inner.monitor.on_unpark(|| sim.elapsed())
+                }
             })
             .rng_seed(RngSeed::from_bytes(&seed.to_le_bytes()))
             // A tokio::spawn'ed task that panics (one not started through `spawn` above)

@@ -406,6 +406,52 @@ fn different_seed_different_digest() {
     });
 }
 
+/// `sim::now()` reads a copy of the clock taken when the runtime wakes: it must agree with
+/// the clock itself wherever a task looks, after sleeps, calls, yields and timeouts.
+#[test]
+fn simulated_now_is_the_clock() {
+    runs_test(
+        "sim::now() agrees with the simulated clock at every step",
+        || {
+            let (_sim, outcome) = sim::run(3, false, BUDGET, || async {
+                let t0 = Instant::now();
+                let agree = move |step: &str| {
+                    assert_eq!(sim::now(), t0.elapsed(), "after {step}");
+                };
+                agree("the start");
+                let (net, _js, _client) = setup();
+                net.set_reliable(false);
+                net.set_latency(Duration::from_millis(1), Duration::from_millis(5));
+                let mut tasks = Vec::new();
+                for c in 0..5 {
+                    let client = junk::Client::new(connected_end(&net, &format!("end-{c}")));
+                    tasks.push(sim::spawn(async move {
+                        for i in 0..30 {
+                            let _ = client.handler2(&i).await;
+                            agree("a call");
+                            tokio::task::yield_now().await;
+                            agree("a yield");
+                            let ms = sim::random_range(0..7);
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                            agree("a sleep");
+                            let _ =
+                                tokio::time::timeout(Duration::from_millis(2), client.slow_log(&i))
+                                    .await;
+                            agree("a timeout");
+                        }
+                    }));
+                }
+                for task in tasks {
+                    task.await.unwrap();
+                }
+                agree("the end");
+                assert!(t0.elapsed() > Duration::from_millis(100), "no time passed");
+            });
+            outcome.unwrap();
+        },
+    );
+}
+
 #[test]
 fn simulated_time_is_free() {
     runs_test("60 simulated seconds cost well under a second", || {

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use labrpc::sim;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Instant, Sleep};
 
 use crate::apply::ApplyMsg;
@@ -70,6 +70,8 @@ pub enum Event {
     },
     /// `start()` or `snapshot()` changed the core: send and save what they caused.
     Poke,
+    /// The peer was killed: wakes the driver to stop (the `killed` flag says so).
+    Kill,
 }
 
 /// What the driver shares with the [`Raft`](crate::Raft) handle and the RPC inbox.
@@ -79,7 +81,6 @@ pub struct Shared {
     /// A poke is queued and not yet taken; further pokes would be redundant.
     poked: AtomicBool,
     killed: AtomicBool,
-    kill: Notify,
 }
 
 impl Shared {
@@ -98,7 +99,9 @@ impl Shared {
 
     pub fn kill(&self) {
         self.killed.store(true, Ordering::Release);
-        self.kill.notify_one();
+        // On the event channel rather than a `Notify` of its own, so that the driver's loop
+        // waits on one thing less each time round.
+        let _ = self.events.send(Event::Kill);
     }
 
     pub fn is_killed(&self) -> bool {
@@ -165,7 +168,6 @@ impl Driver {
             events: tx,
             poked: AtomicBool::new(false),
             killed: AtomicBool::new(false),
-            kill: Notify::new(),
         });
         let driver = Driver {
             shared: shared.clone(),
@@ -190,7 +192,6 @@ impl Driver {
         while !self.shared.is_killed() {
             tokio::select! {
                 biased;
-                _ = self.shared.kill.notified() => break,
                 event = self.events.recv() => match event {
                     Some(event) => batch.push(event),
                     None => break,
@@ -198,6 +199,11 @@ impl Driver {
                 _ = election.as_mut(), if !leader => {}
                 _ = heartbeat.as_mut(), if leader => {}
                 _ = commit_news.as_mut(), if deadlines.commit_news.is_some() => {}
+            }
+            // Killed while waiting: the batch is never acted on, as a crashed machine would
+            // not act on it.
+            if self.shared.is_killed() {
+                break;
             }
             while batch.len() < MAX_BATCH {
                 match self.events.try_recv() {
@@ -237,6 +243,7 @@ impl Driver {
                 answers.push(Answer::Snapshot(tx, core.handle_install_snapshot(args)));
             }
             Event::Response { from, response } => core.handle_response(from, response),
+            Event::Kill => {}
             Event::Poke => {
                 // Cleared under the lock, before replicating: a proposal made after this
                 // point either is sent now or pokes again.
