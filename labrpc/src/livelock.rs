@@ -162,7 +162,8 @@ pub(crate) struct Monitor {
 
 #[derive(Default)]
 struct Instants {
-    current: Option<tokio::time::Instant>,
+    /// The current instant's simulated time.
+    current: Option<Duration>,
     /// The run's simulated time when the current instant began.
     started_at: Duration,
     /// The most polls and the most bytes seen at one instant (each with its instant).
@@ -315,7 +316,7 @@ impl Monitor {
 
     /// Called after every park, with the run's simulated time: if it moved, a new instant
     /// begins.
-    pub(crate) fn on_unpark(&self, elapsed: impl FnOnce() -> Duration) {
+    pub(crate) fn on_unpark(&self, now: Duration) {
         // Also here, not only between polls: a test body that loops on timers is no task, and
         // is polled without the poll hook.
         if self.parks.fetch_add(1, Ordering::Relaxed) & (WALL_CHECK_EVERY_PARKS - 1) == 0 {
@@ -324,7 +325,6 @@ impl Monitor {
         if !self.detect {
             return;
         }
-        let now = tokio::time::Instant::now();
         let mut instants = self.instant.lock().unwrap();
         if instants.current == Some(now) {
             return;
@@ -342,7 +342,7 @@ impl Monitor {
             instants.most_bytes = ended;
         }
         instants.current = Some(now);
-        instants.started_at = elapsed();
+        instants.started_at = now;
         drop(instants);
         self.instant_polls.store(self.polls(), Ordering::Relaxed);
         self.instant_bytes

@@ -202,10 +202,12 @@ impl Sim {
         }
     }
 
-    /// After the runtime woke: the simulated clock may have moved.
-    fn clock_moved(&self) {
-        let nanos = u64::try_from(self.clock_elapsed().as_nanos()).unwrap_or(u64::MAX);
+    /// After the runtime woke: the simulated clock may have moved. Returns the time now.
+    fn clock_moved(&self) -> Duration {
+        let now = self.clock_elapsed();
+        let nanos = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
         self.inner.now_nanos.store(nanos, Ordering::Relaxed);
+        now
     }
 
     /// Adds one event to the run's digest.
@@ -422,8 +424,8 @@ where
             .on_thread_unpark({
                 let sim = sim.clone();
                 move || {
-                    sim.clock_moved();
-                    sim.inner.monitor.on_unpark(|| sim.elapsed())
+                    let now = sim.clock_moved();
+                    sim.inner.monitor.on_unpark(now);
                 }
             })
             .rng_seed(RngSeed::from_bytes(&seed.to_le_bytes()))
