@@ -222,10 +222,12 @@ impl Driver {
                 leader = core.is_leader();
                 core.take_ready()
             };
-            election.as_mut().reset(deadlines.election);
-            heartbeat.as_mut().reset(deadlines.heartbeat);
+            // Only the timers whose deadline moved: a reset re-files the timer in tokio's
+            // wheel, and most batches move none of them.
+            reset_if_moved(election.as_mut(), deadlines.election);
+            reset_if_moved(heartbeat.as_mut(), deadlines.heartbeat);
             if let Some(deadline) = deadlines.commit_news {
-                commit_news.as_mut().reset(deadline);
+                reset_if_moved(commit_news.as_mut(), deadline);
             }
             self.carry_out(ready, &mut answers);
         }
@@ -357,6 +359,12 @@ impl Deadlines {
         if self.commit_news.is_none() && core.commit_news_pending() {
             self.commit_news = Some(now + COMMIT_NEWS_DELAY);
         }
+    }
+}
+
+fn reset_if_moved(timer: Pin<&mut Sleep>, deadline: Instant) {
+    if timer.deadline() != deadline {
+        timer.reset(deadline);
     }
 }
 
