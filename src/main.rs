@@ -19,6 +19,7 @@
 
 mod batch;
 mod bench;
+mod costs;
 mod discover;
 mod handout;
 mod logs;

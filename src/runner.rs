@@ -27,6 +27,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use wait_timeout::ChildExt;
 
+use crate::costs::Costs;
 use crate::discover::TestCase;
 
 /// The wall-clock limit a run gets unless `--wall-limit` says otherwise (the harness's own
@@ -133,8 +134,11 @@ pub fn run_all(jobs: Vec<Job>, parallel: usize, batch: usize, log_dir: &Path) ->
         std::process::exit(1);
     });
     let total = jobs.len();
-    let queue: Mutex<VecDeque<Vec<(usize, Job)>>> =
-        Mutex::new(crate::batch::group(jobs, batch).into());
+    // Longest batches first, by what they cost last time (see `costs.rs`).
+    let costs = Costs::load(log_dir);
+    let mut batches = crate::batch::group(jobs, batch);
+    costs.order(&mut batches);
+    let queue: Mutex<VecDeque<Vec<(usize, Job)>>> = Mutex::new(batches.into());
     let results: Mutex<Vec<Option<RunResult>>> = Mutex::new(vec![None; total]);
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
@@ -184,12 +188,14 @@ pub fn run_all(jobs: Vec<Job>, parallel: usize, batch: usize, log_dir: &Path) ->
         }
     });
     bar.finish_and_clear();
-    results
+    let results: Vec<RunResult> = results
         .into_inner()
         .unwrap()
         .into_iter()
         .map(|r| r.expect("every job ran"))
-        .collect()
+        .collect();
+    costs.record(log_dir, &results);
+    results
 }
 
 /// The file a run's output is kept in if it fails.
