@@ -49,33 +49,44 @@ impl Costs {
         per_run.map_or(f64::INFINITY, |secs| secs * runs.len() as f64)
     }
 
-    /// Orders `batches` longest first; equal estimates keep their order.
-    pub fn order(&self, batches: &mut [Vec<(usize, Job)>]) {
-        batches.sort_by(|a, b| self.of_batch(b).total_cmp(&self.of_batch(a)));
+    /// Orders `batches` longest first; equal estimates keep their order. Each batch's
+    /// estimate is looked up once.
+    pub fn order(&self, batches: &mut Vec<Vec<(usize, Job)>>) {
+        let mut estimated: Vec<(f64, Vec<(usize, Job)>)> = batches
+            .drain(..)
+            .map(|runs| (self.of_batch(&runs), runs))
+            .collect();
+        estimated.sort_by(|a, b| b.0.total_cmp(&a.0));
+        batches.extend(estimated.into_iter().map(|(_, runs)| runs));
     }
+}
 
-    /// Folds a session's passing simulated runs in and saves the result in `dir` (written
-    /// to a temporary file and renamed, so that a concurrent session never reads half).
-    /// Failing to save costs nothing but the next session's order, so it is not an error.
-    pub fn record(mut self, dir: &Path, results: &[RunResult]) {
-        let mut sums: BTreeMap<String, (f64, u32)> = BTreeMap::new();
-        for result in results {
-            if result.passed && result.mode == Mode::Simulated {
-                let sum = sums.entry(key(&result.package, &result.test)).or_default();
-                sum.0 += result.wall_secs;
-                sum.1 += 1;
-            }
+/// Folds a session's passing simulated runs into the costs saved in `dir` (read again now,
+/// so that a session that ran meanwhile keeps what it measured) and saves them, written to
+/// a temporary file and renamed, so that a concurrent session never reads half. Failing to
+/// save costs nothing but the next session's order, so it is not an error.
+pub fn record(dir: &Path, results: &[RunResult]) {
+    let mut sums: BTreeMap<String, (f64, u32)> = BTreeMap::new();
+    for result in results {
+        if result.passed && result.mode == Mode::Simulated {
+            let sum = sums.entry(key(&result.package, &result.test)).or_default();
+            sum.0 += result.wall_secs;
+            sum.1 += 1;
         }
-        for (test, (total, runs)) in sums {
-            self.0.insert(test, total / f64::from(runs));
-        }
-        let Ok(text) = serde_json::to_vec_pretty(&self.0) else {
-            return;
-        };
-        let partial = dir.join(format!("costs.json.{}", std::process::id()));
-        if std::fs::write(&partial, text).is_ok() && std::fs::rename(&partial, file(dir)).is_err() {
-            let _ = std::fs::remove_file(&partial);
-        }
+    }
+    if sums.is_empty() {
+        return;
+    }
+    let Costs(mut costs) = Costs::load(dir);
+    for (test, (total, runs)) in sums {
+        costs.insert(test, total / f64::from(runs));
+    }
+    let Ok(text) = serde_json::to_vec_pretty(&costs) else {
+        return;
+    };
+    let partial = dir.join(format!("costs.json.{}", std::process::id()));
+    if std::fs::write(&partial, text).is_ok() && std::fs::rename(&partial, file(dir)).is_err() {
+        let _ = std::fs::remove_file(&partial);
     }
 }
 
@@ -150,7 +161,7 @@ mod tests {
             result("long", 3.0, true),
             result("long", 100.0, false),
         ];
-        Costs::load(&dir).record(&dir, &session);
+        record(&dir, &session);
         let costs = Costs::load(&dir);
         assert_eq!(costs.of_batch(&batch("long", 0, 2)), 4.0);
         costs.order(&mut batches);

@@ -135,9 +135,8 @@ pub fn run_all(jobs: Vec<Job>, parallel: usize, batch: usize, log_dir: &Path) ->
     });
     let total = jobs.len();
     // Longest batches first, by what they cost last time (see `costs.rs`).
-    let costs = Costs::load(log_dir);
     let mut batches = crate::batch::group(jobs, batch);
-    costs.order(&mut batches);
+    Costs::load(log_dir).order(&mut batches);
     let queue: Mutex<VecDeque<Vec<(usize, Job)>>> = Mutex::new(batches.into());
     let results: Mutex<Vec<Option<RunResult>>> = Mutex::new(vec![None; total]);
     let bar = ProgressBar::new(total as u64);
@@ -194,7 +193,7 @@ pub fn run_all(jobs: Vec<Job>, parallel: usize, batch: usize, log_dir: &Path) ->
         .into_iter()
         .map(|r| r.expect("every job ran"))
         .collect();
-    costs.record(log_dir, &results);
+    crate::costs::record(log_dir, &results);
     results
 }
 

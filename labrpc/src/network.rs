@@ -52,12 +52,13 @@ pub struct Network {
 struct NetInner {
     sim: Sim,
     state: Mutex<NetState>,
-    /// Bumped on every change that can strand a pending call (a server deleted or replaced, an
-    /// end disabled or rewired, cleanup), so waiting calls re-check their route at once.
-    topology: watch::Sender<u64>,
-    /// The same generation, readable without a lock: a call that saw it unchanged since it
-    /// found its server knows it still reaches that server without looking again.
+    /// The topology's generation: bumped on every change that can strand a pending call (a
+    /// server deleted or replaced, an end disabled or rewired, cleanup). A call that sees it
+    /// unchanged since it found its server knows it still reaches that server without
+    /// looking again.
     generation: AtomicU64,
+    /// Told of every bump, so that waiting calls re-check their route at once.
+    topology: watch::Sender<()>,
     total_count: AtomicU64,
     total_bytes: AtomicU64,
     /// Calls waiting on a handler, for the hang report: a handler that never returns is the
@@ -137,8 +138,8 @@ impl Network {
                 reliable: true,
                 ..NetState::default()
             }),
-            topology: watch::Sender::new(0),
             generation: AtomicU64::new(0),
+            topology: watch::Sender::new(()),
             total_count: AtomicU64::new(0),
             total_bytes: AtomicU64::new(0),
             in_handler: Mutex::new(BTreeMap::new()),
@@ -537,9 +538,7 @@ impl Network {
 
     fn topology_changed(&self) {
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
-        self.inner
-            .topology
-            .send_modify(|generation| *generation += 1);
+        self.inner.topology.send_replace(());
     }
 
     /// The switches now, and the server `end` reaches, if it reaches one.
