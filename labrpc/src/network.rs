@@ -433,7 +433,7 @@ impl Network {
     ) {
         let net = self.clone();
         sim::spawn(async move {
-            tokio::time::sleep(after).await;
+            net.inner.sim.sleep(after).await;
             let Some((name, server)) =
                 net.late_arrival(RequestFault::Duplicate(after), &from, method)
             else {
@@ -604,7 +604,7 @@ impl Network {
                 .inner
                 .sim
                 .with_rng(|rng| rand::Rng::random_range(rng, min..=max));
-            tokio::time::sleep(Duration::from_millis(ms)).await;
+            self.inner.sim.sleep(Duration::from_millis(ms)).await;
         }
     }
 
@@ -760,13 +760,13 @@ impl ClientEnd {
             } else {
                 UNREACHABLE_SHORT_MS
             };
-            tokio::time::sleep(net.random_ms(below)).await;
+            net.inner.sim.sleep(net.random_ms(below)).await;
             self.record(net, Fate::Unreachable, "", method, 0);
             return Err(RpcError::Lost);
         };
 
         if !switches.reliable {
-            tokio::time::sleep(net.random_ms(SHORT_DELAY_MAX_MS)).await;
+            net.inner.sim.sleep(net.random_ms(SHORT_DELAY_MAX_MS)).await;
             if net.per_mille(DROP_PER_MILLE) {
                 self.record(net, Fate::RequestDropped, &server_name, method, 0);
                 return Err(RpcError::Lost);
@@ -779,7 +779,7 @@ impl ClientEnd {
         let (server_name, server) =
             match net.take_request_fault(&self.name, &server_name, method, &request) {
                 Some(fault @ RequestFault::Delay(by)) => {
-                    tokio::time::sleep(by).await;
+                    net.inner.sim.sleep(by).await;
                     match net.late_arrival(fault, &self.name, method) {
                         Some(target) => target,
                         None => {
@@ -859,7 +859,7 @@ impl ClientEnd {
         }
         if switches.long_reordering {
             if let Some(delay) = net.reorder_delay() {
-                tokio::time::sleep(delay).await;
+                net.inner.sim.sleep(delay).await;
             }
         }
         inner

@@ -95,9 +95,37 @@ pub fn current() -> Sim {
         .expect("labrpc::sim::current() called outside a simulation (use labrpc::sim::run)")
 }
 
+/// Runs `f` on the simulation this thread is running, without cloning its handle: the
+/// helpers below run on every message, and a clone is two atomic operations.
+///
+/// # Panics
+/// Outside [`run`], as [`current`] does.
+fn with_current<T>(f: impl FnOnce(&Sim) -> T) -> T {
+    CURRENT.with(|c| {
+        let current = c.borrow();
+        f(current
+            .as_ref()
+            .expect("labrpc::sim called outside a simulation (use labrpc::sim::run)"))
+    })
+}
+
 /// Simulated time since the run started (wall time in realtime mode).
 pub fn now() -> Duration {
-    current().elapsed()
+    with_current(Sim::elapsed)
+}
+
+/// The runtime's clock now: `tokio::time::Instant::now()`, read without its lock in a
+/// simulation (see [`Sim::instant`]). Outside a simulation, the tokio clock.
+pub fn instant() -> tokio::time::Instant {
+    CURRENT.with(|c| match c.borrow().as_ref() {
+        Some(sim) => sim.instant(),
+        None => tokio::time::Instant::now(),
+    })
+}
+
+/// `tokio::time::sleep(duration)`, with the deadline taken from [`instant`].
+pub fn sleep(duration: Duration) -> tokio::time::Sleep {
+    tokio::time::sleep_until(instant() + duration)
 }
 
 /// A uniformly random value in `range`, from the simulation's seeded generator.
@@ -106,12 +134,12 @@ where
     T: rand::distr::uniform::SampleUniform,
     R: rand::distr::uniform::SampleRange<T>,
 {
-    current().with_rng(|rng| rng.random_range(range))
+    with_current(|sim| sim.with_rng(|rng| rng.random_range(range)))
 }
 
 /// `true` with probability `p`, from the simulation's seeded generator.
 pub fn random_bool(p: f64) -> bool {
-    current().with_rng(|rng| rng.random_bool(p))
+    with_current(|sim| sim.with_rng(|rng| rng.random_bool(p)))
 }
 
 /// Spawns a task on the simulation's runtime. A panic in it fails the whole test (as a
@@ -121,7 +149,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    current().spawn(future)
+    with_current(|sim| sim.spawn(future))
 }
 
 impl Sim {
@@ -192,6 +220,25 @@ impl Sim {
         } else {
             Duration::from_nanos(self.inner.now_nanos.load(Ordering::Relaxed))
         }
+    }
+
+    /// The runtime's clock now, as `tokio::time::Instant::now()` reads it. In a simulation
+    /// this is the start plus the copy of the clock taken at the last wake-up, which is
+    /// the same instant (see `now_nanos`) without the clock's lock and the runtime handle's
+    /// reference count, which the tokio call takes each time: a call reads it twice, a
+    /// Raft peer's driver once per batch.
+    pub fn instant(&self) -> tokio::time::Instant {
+        match self.inner.start.get() {
+            Some(&start) if !self.inner.realtime => {
+                start + Duration::from_nanos(self.inner.now_nanos.load(Ordering::Relaxed))
+            }
+            _ => tokio::time::Instant::now(),
+        }
+    }
+
+    /// `tokio::time::sleep(duration)`, with the deadline taken from [`Sim::instant`].
+    pub fn sleep(&self, duration: Duration) -> tokio::time::Sleep {
+        tokio::time::sleep_until(self.instant() + duration)
     }
 
     /// Time since the run started, read from the runtime's clock.

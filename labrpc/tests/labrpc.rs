@@ -406,17 +406,19 @@ fn different_seed_different_digest() {
     });
 }
 
-/// `sim::now()` reads a copy of the clock taken when the runtime wakes: it must agree with
-/// the clock itself wherever a task looks, after sleeps, calls, yields and timeouts.
+/// `sim::now()` and `sim::instant()` read a copy of the clock taken when the runtime wakes:
+/// they must agree with the clock itself wherever a task looks, after sleeps, calls, yields
+/// and timeouts.
 #[test]
 fn simulated_now_is_the_clock() {
     runs_test(
-        "sim::now() agrees with the simulated clock at every step",
+        "sim::now() and sim::instant() agree with the simulated clock at every step",
         || {
             let (_sim, outcome) = sim::run(3, false, BUDGET, || async {
                 let t0 = Instant::now();
                 let agree = move |step: &str| {
                     assert_eq!(sim::now(), t0.elapsed(), "after {step}");
+                    assert_eq!(sim::instant(), Instant::now(), "after {step}");
                 };
                 agree("the start");
                 let (net, _js, _client) = setup();

@@ -181,7 +181,7 @@ impl Driver {
 
     /// Runs the peer until it is killed.
     pub async fn run(mut self) {
-        let mut deadlines = Deadlines::new(Instant::now());
+        let mut deadlines = Deadlines::new(sim::instant());
         let mut election: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.election));
         let mut heartbeat: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.heartbeat));
         // Armed only while commit news is pending; its first deadline is a placeholder.
@@ -218,7 +218,7 @@ impl Driver {
                 for event in batch.drain(..) {
                     self.step(&mut core, event, &mut answers);
                 }
-                deadlines.update(&mut core, was_leader, Instant::now());
+                deadlines.update(&mut core, was_leader, sim::instant());
                 leader = core.is_leader();
                 core.take_ready()
             };

@@ -38,7 +38,6 @@ use labrpc::{sim, ClientEnd};
 use raft::{ApplyMsg, PersistError, Persister, Raft};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
 
 use crate::machine::{SnapshotError, StateMachine};
 use crate::waiters::{Reply, Waiters};
@@ -338,10 +337,10 @@ impl<S: StateMachine> Rsm<S> {
         term: u64,
         answer: oneshot::Receiver<Reply<S::Output>>,
     ) -> Reply<S::Output> {
-        let deadline = Instant::now() + REQUEST_TIMEOUT;
+        let deadline = sim::instant() + REQUEST_TIMEOUT;
         tokio::pin!(answer);
         loop {
-            let check = (Instant::now() + LEADERSHIP_CHECK).min(deadline);
+            let check = (sim::instant() + LEADERSHIP_CHECK).min(deadline);
             tokio::select! {
                 biased;
                 reply = &mut answer => return reply.unwrap_or(Err(RsmError::WrongLeader)),
@@ -350,7 +349,7 @@ impl<S: StateMachine> Rsm<S> {
             let (current, leading) = self.rf.get_state();
             let error = if current != term || !leading || self.is_killed() {
                 RsmError::WrongLeader
-            } else if Instant::now() >= deadline {
+            } else if sim::instant() >= deadline {
                 RsmError::Timeout
             } else {
                 continue;
@@ -370,7 +369,7 @@ impl<S: StateMachine> Rsm<S> {
             if leading && proposed_in != Some(term) && self.rf.start(noop.clone()).is_some() {
                 proposed_in = Some(term);
             }
-            tokio::time::sleep(LEADERSHIP_CHECK).await;
+            sim::sleep(LEADERSHIP_CHECK).await;
         }
     }
 
