@@ -182,11 +182,11 @@ impl Driver {
     /// Runs the peer until it is killed.
     pub async fn run(mut self) {
         let mut deadlines = Deadlines::new(sim::instant());
-        let mut election: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.election));
-        let mut heartbeat: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.heartbeat));
-        // Armed only while commit news is pending; its first deadline is a placeholder.
-        let mut commit_news: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.heartbeat));
-        let mut leader = false;
+        // One tokio timer, at the earliest deadline that applies, rather than one per
+        // deadline: every turn of the loop polls the timers it selects on, and a poll of a
+        // tokio timer is a lock and a waker's reference count. Whichever deadlines have
+        // passed when it fires, `Deadlines::update` acts on.
+        let mut timer: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.next(false)));
         let mut batch = Vec::new();
         let mut answers = Vec::new();
         while !self.shared.is_killed() {
@@ -196,9 +196,7 @@ impl Driver {
                     Some(event) => batch.push(event),
                     None => break,
                 },
-                _ = election.as_mut(), if !leader => {}
-                _ = heartbeat.as_mut(), if leader => {}
-                _ = commit_news.as_mut(), if deadlines.commit_news.is_some() => {}
+                _ = timer.as_mut() => {}
             }
             // Killed while waiting: the batch is never acted on, as a crashed machine would
             // not act on it.
@@ -212,22 +210,20 @@ impl Driver {
                 }
             }
 
-            let ready = {
+            let (ready, leader) = {
                 let mut core = self.shared.lock();
                 let was_leader = core.is_leader();
                 for event in batch.drain(..) {
                     self.step(&mut core, event, &mut answers);
                 }
                 deadlines.update(&mut core, was_leader, sim::instant());
-                leader = core.is_leader();
-                core.take_ready()
+                (core.take_ready(), core.is_leader())
             };
-            // Only the timers whose deadline moved: a reset re-files the timer in tokio's
-            // wheel, and most batches move none of them.
-            reset_if_moved(election.as_mut(), deadlines.election);
-            reset_if_moved(heartbeat.as_mut(), deadlines.heartbeat);
-            if let Some(deadline) = deadlines.commit_news {
-                reset_if_moved(commit_news.as_mut(), deadline);
+            // Only if the deadline moved: a reset re-files the timer in tokio's wheel, and
+            // most batches move none.
+            let next = deadlines.next(leader);
+            if timer.deadline() != next {
+                timer.as_mut().reset(next);
             }
             self.carry_out(ready, &mut answers);
         }
@@ -328,6 +324,17 @@ impl Deadlines {
         }
     }
 
+    /// The earliest deadline that applies: a leader's heartbeat or a follower's election,
+    /// and commit news if any is pending.
+    fn next(&self, leader: bool) -> Instant {
+        let timer = if leader {
+            self.heartbeat
+        } else {
+            self.election
+        };
+        self.commit_news.map_or(timer, |news| news.min(timer))
+    }
+
     /// After a batch of events: restarts the timers the events asked to restart, then fires
     /// those that have expired.
     fn update(&mut self, core: &mut Core, was_leader: bool, now: Instant) {
@@ -359,12 +366,6 @@ impl Deadlines {
         if self.commit_news.is_none() && core.commit_news_pending() {
             self.commit_news = Some(now + COMMIT_NEWS_DELAY);
         }
-    }
-}
-
-fn reset_if_moved(timer: Pin<&mut Sleep>, deadline: Instant) {
-    if timer.deadline() != deadline {
-        timer.reset(deadline);
     }
 }
 
