@@ -23,13 +23,15 @@
 //! delivered later), a reply fault in step 4, the moment the handler has produced its reply.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::watch;
 
 use crate::faults::{self, Faults, ReplyTrigger, RequestFault, RequestTrigger};
 use crate::handler::Handler;
@@ -57,12 +59,11 @@ struct NetInner {
     /// unchanged since it found its server knows it still reaches that server without
     /// looking again.
     generation: AtomicU64,
-    /// Told of every bump, so that waiting calls re-check their route at once.
-    topology: watch::Sender<()>,
     total_count: AtomicU64,
     total_bytes: AtomicU64,
-    /// Calls waiting on a handler, for the hang report: a handler that never returns is the
-    /// one way a call can hang.
+    /// Calls waiting on a handler: woken on every bump of the generation, so that they
+    /// re-check their route at once; and listed in the hang report, since a handler that
+    /// never returns is the one way a call can hang.
     in_handler: Mutex<BTreeMap<u64, PendingCall>>,
     next_call: AtomicU64,
     /// How many faults are armed, so that calls skip the lock when none is.
@@ -74,17 +75,46 @@ struct PendingCall {
     to: Arc<str>,
     method: &'static str,
     since: Duration,
+    /// Wakes the calling task.
+    waker: Waker,
 }
 
-/// Removes a call from the pending table however the call ends (even if it is dropped).
+/// A call's place in the pending table, once its handler has had to wait: removed however
+/// the call ends (even if it is dropped).
 struct PendingGuard<'a> {
     net: &'a NetInner,
     id: u64,
+    /// The waker the table holds for the call, if the call is in it.
+    registered: Option<Waker>,
+}
+
+impl PendingGuard<'_> {
+    /// Makes sure the table holds the call, with `waker` to wake it: a call is entered only
+    /// once its handler has had to wait, and re-entered only if its task's waker changed.
+    fn register(&mut self, waker: &Waker, call: impl FnOnce(Waker) -> PendingCall) {
+        match &self.registered {
+            Some(registered) if registered.will_wake(waker) => {}
+            Some(_) => {
+                let mut pending = self.net.in_handler.lock().unwrap();
+                if let Some(entry) = pending.get_mut(&self.id) {
+                    entry.waker = waker.clone();
+                }
+                self.registered = Some(waker.clone());
+            }
+            None => {
+                let entry = call(waker.clone());
+                self.net.in_handler.lock().unwrap().insert(self.id, entry);
+                self.registered = Some(waker.clone());
+            }
+        }
+    }
 }
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
-        self.net.in_handler.lock().unwrap().remove(&self.id);
+        if self.registered.is_some() {
+            self.net.in_handler.lock().unwrap().remove(&self.id);
+        }
     }
 }
 
@@ -139,7 +169,6 @@ impl Network {
                 ..NetState::default()
             }),
             generation: AtomicU64::new(0),
-            topology: watch::Sender::new(()),
             total_count: AtomicU64::new(0),
             total_bytes: AtomicU64::new(0),
             in_handler: Mutex::new(BTreeMap::new()),
@@ -536,9 +565,14 @@ impl Network {
         self.topology_changed();
     }
 
+    /// Bumps the generation, then wakes every call waiting on a handler to re-check its
+    /// route (in the order the calls were made). A call enters the table before it checks
+    /// the generation for the last time, so none can miss a bump.
     fn topology_changed(&self) {
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
-        self.inner.topology.send_replace(());
+        for call in self.inner.in_handler.lock().unwrap().values() {
+            call.waker.wake_by_ref();
+        }
     }
 
     /// The switches now, and the server `end` reaches, if it reaches one.
@@ -813,28 +847,43 @@ impl ClientEnd {
             }
         };
         let mut handler = Handler::new(inner.sim.clone(), reply_future);
-        let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
-        let call = PendingCall {
-            from: self.name.clone(),
-            to: server_name.clone(),
-            method,
-            since: inner.sim.elapsed(),
+        let mut pending = PendingGuard {
+            net: inner,
+            id: inner.next_call.fetch_add(1, Ordering::Relaxed),
+            registered: None,
         };
-        inner.in_handler.lock().unwrap().insert(id, call);
-        let pending = PendingGuard { net: inner, id };
-        let mut topology = inner.topology.subscribe();
-        let reply = loop {
+        let since = inner.sim.elapsed();
+        // Waits for the handler, or for a topology change that leaves the server out of reach
+        // (`None`).
+        let reply = std::future::poll_fn(|cx| {
+            // Before the handler's first poll too: a request that arrives at a server cut off
+            // meanwhile is never handled.
             if !net.still_reaches(&self.name, &server, generation) {
-                self.record(net, Fate::ServerGone, &server_name, method, 0);
-                return Err(RpcError::Lost);
+                return Poll::Ready(None);
             }
-            tokio::select! {
-                biased;
-                outcome = &mut handler => break outcome,
-                _ = topology.changed() => {}
+            if let Poll::Ready(outcome) = Pin::new(&mut handler).poll(cx) {
+                return Poll::Ready(Some(outcome));
             }
-        };
+            pending.register(cx.waker(), |waker| PendingCall {
+                from: self.name.clone(),
+                to: server_name.clone(),
+                method,
+                since,
+                waker,
+            });
+            // Again once registered, in case the handler changed the topology: any bump from
+            // now on wakes this call.
+            if !net.still_reaches(&self.name, &server, generation) {
+                return Poll::Ready(None);
+            }
+            Poll::Pending
+        })
+        .await;
         drop(pending);
+        let Some(reply) = reply else {
+            self.record(net, Fate::ServerGone, &server_name, method, 0);
+            return Err(RpcError::Lost);
+        };
         let reply = match reply {
             Ok(reply) => reply,
             Err(error) => {
