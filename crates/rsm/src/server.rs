@@ -5,9 +5,11 @@
 //! - **proposals** ([`Rsm::submit`], called by a service's RPC handlers and background
 //!   tasks): a command the state machine can answer at once is answered; anything else is
 //!   proposed to Raft and parked in [`Waiters`] under its log index until it is applied. The
-//!   caller stops waiting if the term changes or the peer stops leading (checked every
-//!   [`LEADERSHIP_CHECK`]), or after [`REQUEST_TIMEOUT`] (a leader cut off in a minority
-//!   keeps believing it leads).
+//!   caller is answered `WrongLeader` if the term changes or the peer stops leading, and
+//!   `Timeout` after [`REQUEST_TIMEOUT`] (a leader cut off in a minority keeps believing it
+//!   leads): one task per replica checks every parked proposal every [`LEADERSHIP_CHECK`],
+//!   so that a proposal costs no timer of its own (one each was a few per cent of Lab 3's
+//!   time).
 //! - **applying** (the applier task): takes what Raft delivers, in log order, applies it to
 //!   the state machine, answers the parked proposals, and snapshots when Raft's saved state
 //!   has grown past `maxraftstate`.
@@ -27,8 +29,8 @@
 //! cannot apply that tail until someone proposes something: a service whose own background
 //! work waits on that tail (a shardkv group that must finish a configuration change before it
 //! polls for the next) would wait forever. The layer therefore proposes one [`LogEntry::NoOp`]
-//! in each term in which its peer leads (checked every [`LEADERSHIP_CHECK`]); the state
-//! machine never sees it.
+//! in each term in which its peer leads (checked by the same task); the state machine never
+//! sees it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -37,16 +39,17 @@ use std::time::Duration;
 use labrpc::{sim, ClientEnd};
 use raft::{ApplyMsg, PersistError, Persister, Raft};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::machine::{SnapshotError, StateMachine};
-use crate::waiters::{Reply, Waiters};
+use crate::waiters::Waiters;
 
-/// How often a waiting proposal checks that its leader still leads in the same term.
+/// How often the replica checks that its waiting proposals' leader still leads in the same
+/// term, and whether any has waited past [`REQUEST_TIMEOUT`].
 pub const LEADERSHIP_CHECK: Duration = Duration::from_millis(50);
 
 /// How long a proposal waits to commit before the caller gives up (and a clerk tries another
-/// server). A leader cut off in a minority never learns it was deposed until the partition
+/// server); checked every [`LEADERSHIP_CHECK`], so up to that much longer. A leader cut off in a minority never learns it was deposed until the partition
 /// heals; its clerks must not wait that long.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(500);
 
@@ -231,7 +234,7 @@ impl<S: StateMachine> Rsm<S> {
             killed: AtomicBool::new(false),
         });
         sim::spawn(rsm.clone().apply_loop(apply_rx));
-        sim::spawn(rsm.clone().lead_loop());
+        sim::spawn(rsm.clone().check_loop());
         Ok(rsm)
         // HANDOUT
         // // Hint: make the apply channel (`tokio::sync::mpsc::unbounded_channel`), start the
@@ -306,7 +309,7 @@ impl<S: StateMachine> Rsm<S> {
         if self.is_killed() {
             return Err(RsmError::WrongLeader);
         }
-        let (index, term, answer) = {
+        let answer = {
             // Held across start() so the applier cannot apply the entry before it is parked.
             let mut inner = self.lock();
             if let Some(output) = inner.machine.answer_at_once(&command) {
@@ -317,9 +320,12 @@ impl<S: StateMachine> Rsm<S> {
             let Some((index, term)) = self.rf.start(bytes) else {
                 return Err(RsmError::WrongLeader);
             };
-            (index, term, inner.waiters.park(index, term))
+            inner
+                .waiters
+                .park(index, term, sim::instant() + REQUEST_TIMEOUT)
         };
-        self.wait(index, term, answer).await
+        // The applier, the check loop or `kill` answers every parked proposal.
+        answer.await.unwrap_or(Err(RsmError::WrongLeader))
         // HANDOUT
         // // Hint: if `answer_at_once` has an answer (a write already applied), give it. Else
         // // propose the encoded command with `Raft::start` (None: `WrongLeader`), wait for the
@@ -330,38 +336,11 @@ impl<S: StateMachine> Rsm<S> {
     }
     // BEGIN SOLUTION 3A
 
-    /// Waits for the proposal at `index` in `term` to be answered by the applier.
-    async fn wait(
-        &self,
-        index: u64,
-        term: u64,
-        answer: oneshot::Receiver<Reply<S::Output>>,
-    ) -> Reply<S::Output> {
-        let deadline = sim::instant() + REQUEST_TIMEOUT;
-        tokio::pin!(answer);
-        loop {
-            let check = (sim::instant() + LEADERSHIP_CHECK).min(deadline);
-            tokio::select! {
-                biased;
-                reply = &mut answer => return reply.unwrap_or(Err(RsmError::WrongLeader)),
-                _ = tokio::time::sleep_until(check) => {}
-            }
-            let (current, leading) = self.rf.get_state();
-            let error = if current != term || !leading || self.is_killed() {
-                RsmError::WrongLeader
-            } else if sim::instant() >= deadline {
-                RsmError::Timeout
-            } else {
-                continue;
-            };
-            self.lock().waiters.abandon(index, term);
-            return Err(error);
-        }
-    }
-
-    /// Proposes a no-op once in every term in which this peer leads, so that what earlier
-    /// leaders left uncommitted commits (see the module documentation).
-    async fn lead_loop(self: Arc<Self>) {
+    /// Every [`LEADERSHIP_CHECK`]: answers the parked proposals that can no longer commit
+    /// here or have waited too long, and proposes a no-op once in every term in which this
+    /// peer leads, so that what earlier leaders left uncommitted commits (see the module
+    /// documentation).
+    async fn check_loop(self: Arc<Self>) {
         let noop = labrpc::codec::encode(&LogEntry::<S::Command>::NoOp).expect("a no-op encodes");
         let mut proposed_in = None;
         while !self.is_killed() {
@@ -369,8 +348,11 @@ impl<S: StateMachine> Rsm<S> {
             if leading && proposed_in != Some(term) && self.rf.start(noop.clone()).is_some() {
                 proposed_in = Some(term);
             }
+            self.lock().waiters.check(term, leading, sim::instant());
             sim::sleep(LEADERSHIP_CHECK).await;
         }
+        // A proposal parked while `kill` ran is answered too.
+        self.lock().waiters.fail_all();
     }
 
     /// Applies what Raft delivers until Raft stops (its sender is dropped when it is killed).

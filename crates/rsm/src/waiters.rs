@@ -8,10 +8,14 @@
 //! [`RsmError::WrongLeader`] otherwise (another leader's entry took the slot). Entries a
 //! snapshot skips past, and everything still parked when the server stops, are answered
 //! `WrongLeader` too, so a clerk is never left waiting on a server that will not answer.
+//! And since a leader cut off in a minority never applies anything, the server's periodic
+//! [`check`](Waiters::check) answers what was proposed in an older term or has waited too
+//! long.
 
 use std::collections::BTreeMap;
 
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use crate::server::RsmError;
 
@@ -20,6 +24,8 @@ pub type Reply<T> = Result<T, RsmError>;
 
 struct Waiter<T> {
     term: u64,
+    /// When the request times out if it has not been applied by then.
+    deadline: Instant,
     reply: oneshot::Sender<Reply<T>>,
 }
 
@@ -37,11 +43,22 @@ impl<T> Default for Waiters<T> {
 }
 
 impl<T> Waiters<T> {
-    /// Parks a request proposed at `index` in `term`; returns where its answer will come.
-    pub fn park(&mut self, index: u64, term: u64) -> oneshot::Receiver<Reply<T>> {
+    /// Parks a request proposed at `index` in `term`, to time out at `deadline`; returns
+    /// where its answer will come.
+    pub fn park(
+        &mut self,
+        index: u64,
+        term: u64,
+        deadline: Instant,
+    ) -> oneshot::Receiver<Reply<T>> {
         let (reply, rx) = oneshot::channel();
+        let waiter = Waiter {
+            term,
+            deadline,
+            reply,
+        };
         // A request parked at the same index in an earlier term lost its slot.
-        if let Some(old) = self.by_index.insert(index, Waiter { term, reply }) {
+        if let Some(old) = self.by_index.insert(index, waiter) {
             let _ = old.reply.send(Err(RsmError::WrongLeader));
         }
         rx
@@ -80,10 +97,25 @@ impl<T> Waiters<T> {
         self.by_index.get(&index).is_some_and(|w| w.term == term)
     }
 
-    /// Gives up on the request parked at `index` in `term` (the handler stopped waiting).
-    pub fn abandon(&mut self, index: u64, term: u64) {
-        if self.by_index.get(&index).is_some_and(|w| w.term == term) {
-            self.by_index.remove(&index);
+    /// The server's periodic check, with its Raft peer's state (`term`, and whether it
+    /// leads) at `now`: answers `WrongLeader` to what was proposed in another term, or to
+    /// everything if the peer no longer leads, and `Timeout` to what has waited past its
+    /// deadline (a leader cut off in a minority keeps believing it leads).
+    pub fn check(&mut self, term: u64, leading: bool, now: Instant) {
+        if self.by_index.is_empty() {
+            return;
+        }
+        let parked = std::mem::take(&mut self.by_index);
+        for (index, waiter) in parked {
+            let error = if !leading || waiter.term != term {
+                RsmError::WrongLeader
+            } else if now >= waiter.deadline {
+                RsmError::Timeout
+            } else {
+                self.by_index.insert(index, waiter);
+                continue;
+            };
+            let _ = waiter.reply.send(Err(error));
         }
     }
 
@@ -114,12 +146,38 @@ impl<T> Waiters<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// A deadline no test reaches.
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(3600)
+    }
+
+    #[test]
+    fn the_check_fails_other_terms_lost_leadership_and_overdue_requests() {
+        let start = Instant::now();
+        let soon = start + Duration::from_millis(500);
+        let mut w: Waiters<String> = Waiters::default();
+        let mut old_term = w.park(1, 1, far());
+        let mut overdue = w.park(2, 2, soon);
+        let mut fine = w.park(3, 2, far());
+        w.check(2, true, start);
+        assert_eq!(old_term.try_recv().unwrap(), Err(RsmError::WrongLeader));
+        assert!(overdue.try_recv().is_err() && fine.try_recv().is_err());
+        w.check(2, true, soon);
+        assert_eq!(overdue.try_recv().unwrap(), Err(RsmError::Timeout));
+        assert!(fine.try_recv().is_err(), "not yet due");
+        assert_eq!(w.len(), 1);
+        w.check(2, false, soon);
+        assert_eq!(fine.try_recv().unwrap(), Err(RsmError::WrongLeader));
+        assert!(w.is_empty());
+    }
 
     #[test]
     fn same_term_gets_the_result_another_term_wrong_leader() {
         let mut w: Waiters<String> = Waiters::default();
-        let mut ours = w.park(3, 2);
-        let mut theirs = w.park(4, 2);
+        let mut ours = w.park(3, 2, far());
+        let mut theirs = w.park(4, 2, far());
         assert!(w.wants(3, 2) && !w.wants(3, 1) && !w.wants(5, 2));
         w.applied(3, 2, || Ok("v".into()));
         assert_eq!(ours.try_recv().unwrap(), Ok("v".into()));
@@ -131,14 +189,13 @@ mod tests {
     #[test]
     fn skipped_and_superseded_requests_are_told() {
         let mut w: Waiters<String> = Waiters::default();
-        let mut old = w.park(5, 1);
-        let mut new = w.park(5, 2);
+        let mut old = w.park(5, 1, far());
+        let mut new = w.park(5, 2, far());
         assert_eq!(old.try_recv().unwrap(), Err(RsmError::WrongLeader));
-        let mut later = w.park(9, 2);
+        let mut later = w.park(9, 2, far());
         w.skipped_through(6);
         assert_eq!(new.try_recv().unwrap(), Err(RsmError::WrongLeader));
         assert!(later.try_recv().is_err(), "index 9 is still pending");
-        w.abandon(9, 1); // not ours: kept
         assert_eq!(w.len(), 1);
         w.fail_all();
         assert_eq!(later.try_recv().unwrap(), Err(RsmError::WrongLeader));
@@ -147,7 +204,7 @@ mod tests {
     #[test]
     fn applying_past_a_parked_index_fails_it() {
         let mut w: Waiters<String> = Waiters::default();
-        let mut gap = w.park(2, 1);
+        let mut gap = w.park(2, 1, far());
         w.applied(3, 1, || Ok(String::new()));
         assert_eq!(gap.try_recv().unwrap(), Err(RsmError::WrongLeader));
     }
