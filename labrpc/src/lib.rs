@@ -24,6 +24,7 @@ mod handler;
 mod hang;
 pub mod livelock;
 mod network;
+mod pending;
 mod server;
 pub mod service;
 pub mod sim;

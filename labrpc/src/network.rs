@@ -22,12 +22,12 @@
 //! these steps: a request fault after step 3 (the request is held back, or a copy of it is
 //! delivered later), a reply fault in step 4, the moment the handler has produced its reply.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -35,6 +35,7 @@ use serde::Serialize;
 
 use crate::faults::{self, Faults, ReplyTrigger, RequestFault, RequestTrigger};
 use crate::handler::Handler;
+use crate::pending::{PendingCall, PendingGuard, PendingTable};
 use crate::sim::{self, Sim};
 use crate::tcp::TcpEnd;
 use crate::{codec, RpcError, Server};
@@ -64,58 +65,9 @@ struct NetInner {
     /// Calls waiting on a handler: woken on every bump of the generation, so that they
     /// re-check their route at once; and listed in the hang report, since a handler that
     /// never returns is the one way a call can hang.
-    in_handler: Mutex<BTreeMap<u64, PendingCall>>,
-    next_call: AtomicU64,
+    in_handler: Mutex<PendingTable>,
     /// How many faults are armed, so that calls skip the lock when none is.
     armed: AtomicU64,
-}
-
-struct PendingCall {
-    from: Arc<str>,
-    to: Arc<str>,
-    method: &'static str,
-    since: Duration,
-    /// Wakes the calling task.
-    waker: Waker,
-}
-
-/// A call's place in the pending table, once its handler has had to wait: removed however
-/// the call ends (even if it is dropped).
-struct PendingGuard<'a> {
-    net: &'a NetInner,
-    id: u64,
-    /// The waker the table holds for the call, if the call is in it.
-    registered: Option<Waker>,
-}
-
-impl PendingGuard<'_> {
-    /// Makes sure the table holds the call, with `waker` to wake it: a call is entered only
-    /// once its handler has had to wait, and re-entered only if its task's waker changed.
-    fn register(&mut self, waker: &Waker, call: impl FnOnce(Waker) -> PendingCall) {
-        match &self.registered {
-            Some(registered) if registered.will_wake(waker) => {}
-            Some(_) => {
-                let mut pending = self.net.in_handler.lock().unwrap();
-                if let Some(entry) = pending.get_mut(&self.id) {
-                    entry.waker = waker.clone();
-                }
-                self.registered = Some(waker.clone());
-            }
-            None => {
-                let entry = call(waker.clone());
-                self.net.in_handler.lock().unwrap().insert(self.id, entry);
-                self.registered = Some(waker.clone());
-            }
-        }
-    }
-}
-
-impl Drop for PendingGuard<'_> {
-    fn drop(&mut self) {
-        if self.registered.is_some() {
-            self.net.in_handler.lock().unwrap().remove(&self.id);
-        }
-    }
 }
 
 #[derive(Default)]
@@ -171,13 +123,13 @@ impl Network {
             generation: AtomicU64::new(0),
             total_count: AtomicU64::new(0),
             total_bytes: AtomicU64::new(0),
-            in_handler: Mutex::new(BTreeMap::new()),
-            next_call: AtomicU64::new(0),
+            in_handler: Mutex::new(PendingTable::default()),
             armed: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&inner);
         sim.on_hang(Box::new(move || {
-            weak.upgrade().map(|net| net.pending_report())
+            weak.upgrade()
+                .map(|net| net.in_handler.lock().unwrap().report())
         }));
         Network { inner }
     }
@@ -570,9 +522,7 @@ impl Network {
     /// the generation for the last time, so none can miss a bump.
     fn topology_changed(&self) {
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
-        for call in self.inner.in_handler.lock().unwrap().values() {
-            call.waker.wake_by_ref();
-        }
+        self.inner.in_handler.lock().unwrap().wake_all();
     }
 
     /// The switches now, and the server `end` reaches, if it reaches one.
@@ -653,30 +603,6 @@ impl Network {
                 None
             }
         })
-    }
-}
-
-impl NetInner {
-    /// The calls still waiting on a handler, oldest first, for the hang report.
-    fn pending_report(&self) -> String {
-        let pending = self.in_handler.lock().unwrap();
-        if pending.is_empty() {
-            return "  network: no call is waiting on a handler\n".into();
-        }
-        let mut out = format!("  network: {} calls waiting on a handler:\n", pending.len());
-        for call in pending.values().take(20) {
-            out.push_str(&format!(
-                "    {} -> {} {} since t={:.3} s\n",
-                call.from,
-                call.to,
-                call.method,
-                call.since.as_secs_f64()
-            ));
-        }
-        if pending.len() > 20 {
-            out.push_str(&format!("    … and {} more\n", pending.len() - 20));
-        }
-        out
     }
 }
 
@@ -847,11 +773,7 @@ impl ClientEnd {
             }
         };
         let mut handler = Handler::new(inner.sim.clone(), reply_future);
-        let mut pending = PendingGuard {
-            net: inner,
-            id: inner.next_call.fetch_add(1, Ordering::Relaxed),
-            registered: None,
-        };
+        let mut pending = PendingGuard::new(&inner.in_handler);
         let since = inner.sim.elapsed();
         // Waits for the handler, or for a topology change that leaves the server out of reach
         // (`None`).
