@@ -186,7 +186,7 @@ impl Driver {
         // deadline: every turn of the loop polls the timers it selects on, and a poll of a
         // tokio timer is a lock and a waker's reference count. Whichever deadlines have
         // passed when it fires, `Deadlines::update` acts on.
-        let mut timer: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.next(false)));
+        let mut timer: Pin<Box<Sleep>> = Box::pin(sleep_until(deadlines.next(Role::Follower)));
         let mut batch = Vec::new();
         let mut answers = Vec::new();
         while !self.shared.is_killed() {
@@ -210,18 +210,18 @@ impl Driver {
                 }
             }
 
-            let (ready, leader) = {
+            let (ready, role) = {
                 let mut core = self.shared.lock();
                 let was_leader = core.is_leader();
                 for event in batch.drain(..) {
                     self.step(&mut core, event, &mut answers);
                 }
                 deadlines.update(&mut core, was_leader, sim::instant());
-                (core.take_ready(), core.is_leader())
+                (core.take_ready(), Role::of(&core))
             };
             // Only if the deadline moved: a reset re-files the timer in tokio's wheel, and
             // most batches move none.
-            let next = deadlines.next(leader);
+            let next = deadlines.next(role);
             if timer.deadline() != next {
                 timer.as_mut().reset(next);
             }
@@ -305,6 +305,26 @@ impl Driver {
     }
 }
 
+/// What the core is, as far as its timers care.
+#[derive(Clone, Copy)]
+enum Role {
+    Follower,
+    Candidate,
+    Leader,
+}
+
+impl Role {
+    fn of(core: &Core) -> Role {
+        if core.is_leader() {
+            Role::Leader
+        } else if core.is_candidate() {
+            Role::Candidate
+        } else {
+            Role::Follower
+        }
+    }
+}
+
 /// When the driver's timers fire, and what firing them does to the core.
 struct Deadlines {
     election: Instant,
@@ -324,13 +344,14 @@ impl Deadlines {
         }
     }
 
-    /// The earliest deadline that applies: a leader's heartbeat or a follower's election,
-    /// and commit news if any is pending.
-    fn next(&self, leader: bool) -> Instant {
-        let timer = if leader {
-            self.heartbeat
-        } else {
-            self.election
+    /// The earliest deadline that applies: a leader's heartbeat, a follower's election, a
+    /// candidate's election or its next round of vote requests; and commit news if any is
+    /// pending.
+    fn next(&self, role: Role) -> Instant {
+        let timer = match role {
+            Role::Leader => self.heartbeat,
+            Role::Candidate => self.election.min(self.heartbeat),
+            Role::Follower => self.election,
         };
         self.commit_news.map_or(timer, |news| news.min(timer))
     }
@@ -345,6 +366,11 @@ impl Deadlines {
             core.election_timeout();
             self.election = now + random_election_timeout(ElectionTimer::Elect);
             self.candidate_since = now;
+            // A candidate asks again on the heartbeat's beat (see `resend_vote_requests`).
+            self.heartbeat = now + HEARTBEAT_INTERVAL;
+        } else if core.is_candidate() && now >= self.heartbeat {
+            core.resend_vote_requests();
+            self.heartbeat = now + HEARTBEAT_INTERVAL;
         }
         if core.is_leader() {
             if !was_leader {

@@ -165,6 +165,38 @@ fn an_election_makes_a_leader_that_announces_itself() {
     assert_eq!(told, vec![2, 4]);
 }
 
+/// Seed 3489735316242864383 of `snapshot_install_uncrash_2d`: with one of three peers down,
+/// the network lost a vote request or its granting reply in election after election, and no
+/// leader emerged in ten seconds. A candidate now asks again those that have not granted.
+#[test]
+fn a_candidate_asks_again_the_peers_whose_votes_were_lost() {
+    let mut candidate = core_with_log(0, 3, 1, &[1]);
+    let mut voter = core_with_log(1, 3, 1, &[1]);
+    candidate.election_timeout();
+    let first = candidate.take_ready().messages;
+    let Rpc::RequestVote(args) = &first[0].rpc else {
+        panic!("a vote request, not {:?}", first[0].rpc);
+    };
+    // The voter grants, but its reply is lost: the candidate asks again, both peers.
+    assert!(voter.handle_request_vote(args.clone()).vote_granted);
+    candidate.resend_vote_requests();
+    let again = candidate.take_ready().messages;
+    let asked: Vec<usize> = again.iter().map(|m| m.to).collect();
+    assert_eq!(asked, vec![1, 2]);
+    // The voter grants the same candidate again in the same term, and that makes a leader.
+    let Rpc::RequestVote(args) = &again[0].rpc else {
+        panic!("a vote request, not {:?}", again[0].rpc);
+    };
+    let reply = voter.handle_request_vote(args.clone());
+    assert!(reply.vote_granted, "a repeated request is granted again");
+    candidate.handle_response(1, Response::RequestVote { term: 2, reply });
+    assert!(candidate.is_leader());
+    // A leader asks no one for votes.
+    candidate.take_ready();
+    candidate.resend_vote_requests();
+    assert!(candidate.take_ready().messages.is_empty());
+}
+
 #[test]
 fn a_higher_term_in_a_reply_deposes_a_leader() {
     let mut leader = leader_with_log(3, 1, &[1]);
