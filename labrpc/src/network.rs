@@ -518,7 +518,7 @@ impl Network {
     }
 
     /// Bumps the generation, then wakes every call waiting on a handler to re-check its
-    /// route (in the order the calls were made). A call enters the table before it checks
+    /// route (in the order they began waiting). A call enters the table before it checks
     /// the generation for the last time, so none can miss a bump.
     fn topology_changed(&self) {
         self.inner.generation.fetch_add(1, Ordering::AcqRel);

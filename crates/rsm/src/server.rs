@@ -49,8 +49,9 @@ use crate::waiters::Waiters;
 pub const LEADERSHIP_CHECK: Duration = Duration::from_millis(50);
 
 /// How long a proposal waits to commit before the caller gives up (and a clerk tries another
-/// server); checked every [`LEADERSHIP_CHECK`], so up to that much longer. A leader cut off in a minority never learns it was deposed until the partition
-/// heals; its clerks must not wait that long.
+/// server); checked every [`LEADERSHIP_CHECK`], so up to that much longer. A leader cut off
+/// in a minority never learns it was deposed until the partition heals; its clerks must not
+/// wait that long.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The most apply messages handled under one lock (and one snapshot check).
