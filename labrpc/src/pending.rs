@@ -32,13 +32,11 @@ pub(crate) struct PendingTable {
     slots: Vec<Option<(u64, PendingCall)>>,
     free: Vec<usize>,
     entered: u64,
-    len: usize,
 }
 
 impl PendingTable {
     fn insert(&mut self, call: PendingCall) -> usize {
         self.entered += 1;
-        self.len += 1;
         let entry = Some((self.entered, call));
         match self.free.pop() {
             Some(slot) => {
@@ -54,9 +52,13 @@ impl PendingTable {
 
     fn remove(&mut self, slot: usize) {
         if self.slots[slot].take().is_some() {
-            self.len -= 1;
             self.free.push(slot);
         }
+    }
+
+    /// How many calls are in the table: every slot not on the free list.
+    fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
     }
 
     /// The calls in the order they entered.
@@ -75,10 +77,11 @@ impl PendingTable {
 
     /// The calls still waiting, oldest first, for the hang report.
     pub fn report(&self) -> String {
-        if self.len == 0 {
+        let len = self.len();
+        if len == 0 {
             return "  network: no call is waiting on a handler\n".into();
         }
-        let mut out = format!("  network: {} calls waiting on a handler:\n", self.len);
+        let mut out = format!("  network: {len} calls waiting on a handler:\n");
         for call in self.in_order().into_iter().take(20) {
             out.push_str(&format!(
                 "    {} -> {} {} since t={:.3} s\n",
@@ -88,8 +91,8 @@ impl PendingTable {
                 call.since.as_secs_f64()
             ));
         }
-        if self.len > 20 {
-            out.push_str(&format!("    … and {} more\n", self.len - 20));
+        if len > 20 {
+            out.push_str(&format!("    … and {} more\n", len - 20));
         }
         out
     }
