@@ -454,6 +454,37 @@ fn simulated_now_is_the_clock() {
     );
 }
 
+/// The runtime wakes once per simulated instant, not twice: stock tokio 1.54 parks a paused
+/// runtime twice for every instant in which a task was woken (the first park does not move
+/// the clock), which cost Lab 3's suite 12 % of its CPU; `vendor/tokio` carries the fix
+/// (`vendor/README.md`). A task and the test body each sleeping 1 ms a thousand times make
+/// 2 000 instants; stock tokio wakes about 4 000 times.
+#[test]
+fn one_runtime_wake_up_per_instant() {
+    runs_test("a paused runtime wakes once per simulated instant", || {
+        const SLEEPS: u64 = 1000;
+        let (sim, outcome) = sim::run(5, false, BUDGET, || async {
+            let task = sim::spawn(async {
+                for _ in 0..SLEEPS {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            });
+            task.await.unwrap();
+            // The body's own wake-ups go through tokio's other waker (the `block_on` one).
+            for _ in 0..SLEEPS {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+        outcome.unwrap();
+        let (_, wake_ups) = sim.scheduler_work();
+        assert!(
+            (2 * SLEEPS..2 * SLEEPS + 10).contains(&wake_ups),
+            "{} instants took {wake_ups} runtime wake-ups",
+            2 * SLEEPS
+        );
+    });
+}
+
 #[test]
 fn simulated_time_is_free() {
     runs_test("60 simulated seconds cost well under a second", || {
