@@ -456,7 +456,7 @@ fn simulated_now_is_the_clock() {
 
 /// The runtime wakes once per simulated instant, not twice: stock tokio 1.54 parks a paused
 /// runtime twice for every instant in which a task was woken (the first park does not move
-/// the clock), which cost Lab 3's suite 12 % of its CPU; `vendor/tokio` carries the fix
+/// the clock), which cost Lab 3's suite 8 % of its CPU; `vendor/tokio` carries the fix
 /// (`vendor/README.md`). A task and the test body each sleeping 1 ms a thousand times make
 /// 2 000 instants; stock tokio wakes about 4 000 times.
 #[test]
